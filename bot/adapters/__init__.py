@@ -1,0 +1,1 @@
+"""Adapters: receive a platform event, ask the core, render the ``Reply`` natively, send it."""

@@ -1,0 +1,163 @@
+"""``ketamine-bot``: ask, console, sources, validate, evaluate, run.
+
+Chat libraries are imported only by ``run``, so ``ask`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.knowledge import KnowledgeError, default_knowledge_dir
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+
+def _knowledge_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--knowledge",
+        metavar="DIR",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="knowledge folder (default: $KNOWLEDGE_DIR, else the shipped knowledge/)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, one sub-command per job."""
+    parser = argparse.ArgumentParser(
+        prog="ketamine-bot",
+        description="Answers questions about the article 'Ketamine for PTSD: Does It Really Work?'.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _knowledge_option(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ask = commands.add_parser("ask", help="print the reply to one question")
+    ask.add_argument("question", nargs="?", help="the question; with --json and none, read stdin")
+    ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
+    _knowledge_option(ask)
+
+    console = commands.add_parser("console", help="ask questions at a prompt, no tokens needed")
+    _knowledge_option(console)
+
+    sources = commands.add_parser("sources", help="list every source with its DOI or URL")
+    _knowledge_option(sources)
+
+    validate = commands.add_parser("validate", help="check the knowledge base; exit 1 on problems")
+    validate.add_argument("directory", nargs="?", type=Path, help="folder to check")
+    _knowledge_option(validate)
+
+    evaluate = commands.add_parser("evaluate", help="score the bot on a development set")
+    evaluate.add_argument("devset", type=Path, help="YAML file of questions and expectations")
+    evaluate.add_argument("--misses", action="store_true", help="list every question it got wrong")
+    _knowledge_option(evaluate)
+
+    run = commands.add_parser("run", help="run on the configured platforms (console if none)")
+    run.add_argument("platform", nargs="?", choices=["slack", "discord", "console"])
+    run.add_argument("--port", type=int, default=None, help="HTTP port for Slack (default $PORT)")
+    run.add_argument("--socket-mode", action="store_true", help="Slack Socket Mode")
+    _knowledge_option(run)
+    return parser
+
+
+def _knowledge_dir(args: argparse.Namespace) -> Path:
+    return getattr(args, "knowledge", None) or default_knowledge_dir()
+
+
+def _load_service(args: argparse.Namespace):  # noqa: ANN202 - BotService, imported lazily
+    from bot.core.service import BotService
+
+    return BotService.from_directory(_knowledge_dir(args))
+
+
+def _ask(args: argparse.Namespace) -> int:
+    responder = _load_service(args).responder
+    if args.question is None:
+        if not args.json:
+            print("ketamine-bot ask: give a QUESTION (or use --json to read stdin)", file=sys.stderr)
+            return EXIT_USAGE
+        for line in sys.stdin:
+            reply = responder.respond(line.rstrip("\r\n"))
+            sys.stdout.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        return EXIT_OK
+    reply = responder.respond(args.question)
+    if args.json:
+        print(json.dumps(reply.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(reply.text)
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from bot.knowledge import load_knowledge
+
+    directory = args.directory or _knowledge_dir(args)
+    try:
+        knowledge = load_knowledge(directory)
+    except KnowledgeError as error:
+        for problem in error.problems:
+            print(problem)
+        print(f"{len(error.problems)} problem(s) found in {directory}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(
+        f"{directory}: OK — {len(knowledge.entries)} entries, {len(knowledge.sources)} sources, "
+        f"version {knowledge.version}"
+    )
+    return EXIT_OK
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from bot.evaluation import evaluate, load_cases
+
+    cases, not_crisis = load_cases(args.devset)
+    figures = evaluate(_load_service(args).responder, cases, not_crisis)
+    print(figures.summary())
+    if args.misses and figures.misses:
+        print("\n" + "\n".join(figures.misses))
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.runner import run
+
+    return run(_load_service(args), args.platform, port=args.port, socket_mode=args.socket_mode)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "run"])
+    try:
+        if args.command == "ask":
+            return _ask(args)
+        if args.command == "console":
+            from bot.adapters.console import run_console
+
+            return run_console(_load_service(args))
+        if args.command == "sources":
+            print(_load_service(args).responder.sources().text)
+            return EXIT_OK
+        if args.command == "validate":
+            return _validate(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
+        return _run(args)
+    except KnowledgeError as error:
+        print("ketamine-bot: the knowledge base has problems:", file=sys.stderr)
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_PROBLEMS
+    except BrokenPipeError:  # e.g. piped into `head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

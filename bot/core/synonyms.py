@@ -1,0 +1,43 @@
+"""Map the words members use onto the words the knowledge base uses.
+
+"special k", "ket" and "ketamin" all become "ketamine" before matching, so one
+phrasing in an entry covers every way of saying it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from bot.core.normalize import normalize
+
+
+class Canonicalizer:
+    """Rewrite normalized text into canonical words, and pick out its content words."""
+
+    def __init__(self, synonyms: Mapping[str, Iterable[str]], ignore_words: Iterable[str]) -> None:
+        replacements: dict[str, str] = {}
+        for canonical, variants in synonyms.items():
+            target = normalize(canonical)
+            for variant in variants:
+                replacements[normalize(variant)] = target
+        self._replacements = replacements
+        alternatives = sorted((re.escape(v) for v in replacements if v), key=len, reverse=True)
+        self._pattern = (
+            re.compile(r"(?<!\S)(?:" + "|".join(alternatives) + r")(?!\S)") if alternatives else None
+        )
+        self._ignored = frozenset(normalize(word) for word in ignore_words)
+
+    def canonical(self, normalized: str) -> str:
+        """Replace every known variant (longest first) by its canonical word."""
+        if self._pattern is None:
+            return normalized
+        return self._pattern.sub(lambda match: self._replacements[match.group(0)], normalized)
+
+    def content_words(self, canonical: str) -> list[str]:
+        """Drop filler words ("the", "does", "u") that carry no meaning for matching."""
+        return [word for word in canonical.split() if word not in self._ignored]
+
+    def key(self, text: str) -> str:
+        """The form two phrasings are compared in: normalized, canonical, no filler."""
+        return " ".join(self.content_words(self.canonical(normalize(text))))

@@ -1,0 +1,127 @@
+"""Rules that span files: ids, source references and phrasings that collide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.core.synonyms import Canonicalizer
+from bot.knowledge.problems import Problem
+from bot.knowledge.schema import EntryFile, SafetyFile, SourcesFile
+from bot.knowledge.yamlfile import YamlDocument
+
+NEAR_DUPLICATE_AT = 92.0
+
+
+@dataclass(frozen=True)
+class LoadedEntries:
+    """An entries file with the document it came from, so checks can name lines."""
+
+    document: YamlDocument
+    content: EntryFile
+
+
+def check_sources(document: YamlDocument, sources: SourcesFile) -> list[Problem]:
+    """Two sources with one id would make citations ambiguous."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, source in enumerate(sources.sources):
+        if source.id in seen:
+            line = document.line_of(("sources", index, "id"))
+            problems.append(Problem(document.label, line, f"source id '{source.id}' is used twice"))
+        seen.add(source.id)
+    return problems
+
+
+def check_entries(files: list[LoadedEntries], source_ids: set[str]) -> list[Problem]:
+    """Every id unique, every cited source known."""
+    problems: list[Problem] = []
+    first_seen: dict[str, str] = {}
+    for loaded in files:
+        document = loaded.document
+        for index, entry in enumerate(loaded.content.entries):
+            where = ("entries", index)
+            if entry.id in first_seen:
+                problems.append(
+                    Problem(
+                        document.label,
+                        document.line_of((*where, "id")),
+                        f"entry id '{entry.id}' is already used in {first_seen[entry.id]}",
+                    )
+                )
+            else:
+                first_seen[entry.id] = document.label
+            for position, source_id in enumerate(entry.sources):
+                if source_id not in source_ids:
+                    problems.append(
+                        Problem(
+                            document.label,
+                            document.line_of((*where, "sources", position)),
+                            f"entry '{entry.id}' cites unknown source '{source_id}'"
+                            " (add it to sources.yaml or fix the id)",
+                        )
+                    )
+    return problems
+
+
+def check_phrasings(files: list[LoadedEntries], canonicalizer: Canonicalizer) -> list[Problem]:
+    """The same wording in two entries leaves the matcher guessing: flag it, and near misses."""
+    keys: list[str] = []
+    owners: list[tuple[str, str, int, str]] = []  # entry id, file, line, original text
+    problems: list[Problem] = []
+    for loaded in files:
+        document = loaded.document
+        for index, entry in enumerate(loaded.content.entries):
+            wordings = [(("question",), entry.question)] + [
+                (("phrasings", position), text) for position, text in enumerate(entry.phrasings)
+            ]
+            seen_here: set[str] = set()
+            for location, text in wordings:
+                key = canonicalizer.key(text)
+                line = document.line_of(("entries", index, *location))
+                if not key:
+                    problems.append(
+                        Problem(document.label, line, f"'{text}' has no words the bot can match")
+                    )
+                    continue
+                if key in seen_here:
+                    problems.append(
+                        Problem(document.label, line, f"'{text}' repeats another phrasing of this entry")
+                    )
+                    continue
+                seen_here.add(key)
+                keys.append(key)
+                owners.append((entry.id, document.label, line, text))
+    for i, key in enumerate(keys):
+        later = keys[i + 1 :]
+        for _, score, offset in process.extract(
+            key, later, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE_AT, limit=None
+        ):
+            j = i + 1 + offset
+            if owners[i][0] == owners[j][0]:
+                continue
+            entry_id, label, line, text = owners[j]
+            other_id, other_label, other_line, other_text = owners[i]
+            kind = "is the same as" if score == 100 else "is nearly the same as"
+            problems.append(
+                Problem(
+                    label,
+                    line,
+                    f"'{text}' (entry '{entry_id}') {kind} '{other_text}' "
+                    f"(entry '{other_id}', {other_label}:{other_line}); make them distinct",
+                )
+            )
+    return problems
+
+
+def check_safety(document: YamlDocument, safety: SafetyFile, entry_ids: set[str]) -> list[Problem]:
+    """An advice topic may offer a related entry; it has to exist."""
+    problems: list[Problem] = []
+    for index, topic in enumerate(safety.advice.topics):
+        if topic.related_entry and topic.related_entry not in entry_ids:
+            line = document.line_of(("advice", "topics", index, "related_entry"))
+            problems.append(
+                Problem(document.label, line, f"related_entry '{topic.related_entry}' is not an entry id")
+            )
+    return problems

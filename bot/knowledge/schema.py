@@ -1,0 +1,207 @@
+"""The shape of every YAML file in ``knowledge/``, as pydantic models.
+
+The models check one file at a time; rules that span files (unknown source ids,
+duplicate ids, the same phrasing in two entries) live in ``checks.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Identifier = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+]
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_DOSE = re.compile(r"\b\d+(\.\d+)?\s*(mg|milligrams?|ml|mcg|µg)\b|\bmg\s*/\s*kg\b", re.IGNORECASE)
+
+
+def count_sentences(text: str) -> int:
+    """Count sentences by their closing punctuation; a text without any is one sentence."""
+    return max(1, len(_SENTENCE_END.findall(text)))
+
+
+class Strict(BaseModel):
+    """Refuse unknown keys: a misspelt key in YAML would otherwise be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Entry(Strict):
+    """One question the bot can answer."""
+
+    id: Identifier
+    question: Text
+    phrasings: list[Text] = Field(min_length=5)
+    answer: Text
+    caveat: Text | None = None
+    sources: list[Identifier] = Field(min_length=1)
+    reviewed: dt.date
+
+    @field_validator("question")
+    @classmethod
+    def _question_mark(cls, value: str) -> str:
+        if not value.endswith("?"):
+            raise ValueError("the question should end with '?'")
+        return value
+
+    @field_validator("answer")
+    @classmethod
+    def _answer_size(cls, value: str) -> str:
+        sentences = count_sentences(value)
+        if sentences > 5:
+            raise ValueError(f"the answer has {sentences} sentences; keep it to 1 to 5")
+        if len(value) > 700:
+            raise ValueError(f"the answer has {len(value)} characters; keep it under 700")
+        return value
+
+    @field_validator("caveat")
+    @classmethod
+    def _caveat_size(cls, value: str | None) -> str | None:
+        if value is not None and (count_sentences(value) > 2 or len(value) > 350):
+            raise ValueError("the caveat should be 1 or 2 sentences and under 350 characters")
+        return value
+
+    @field_validator("answer", "caveat")
+    @classmethod
+    def _no_dose(cls, value: str | None) -> str | None:
+        if value is not None and _DOSE.search(value):
+            raise ValueError("the bot never states a dose; remove the amount")
+        return value
+
+    @field_validator("reviewed")
+    @classmethod
+    def _not_in_future(cls, value: dt.date) -> dt.date:
+        if value > dt.date.today():
+            raise ValueError(f"the reviewed date {value} is in the future")
+        return value
+
+
+class EntryFile(Strict):
+    """A file of entries answering one section of the article."""
+
+    section: Text
+    entries: list[Entry] = Field(min_length=1)
+
+
+class Source(Strict):
+    """A work the answers cite."""
+
+    id: Identifier
+    short: Text = Field(description="Short form for an answer's footer, e.g. 'Smith et al. (2024)'.")
+    reference: Text = Field(description="The full reference, as in a bibliography.")
+    doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _has_link_or_note(self) -> Source:
+        if not (self.doi or self.url or self.note):
+            raise ValueError("give a doi or a url (or a note saying why there is none)")
+        return self
+
+    @property
+    def link(self) -> str | None:
+        """Where a member can read the source: the DOI resolver first, else the URL."""
+        return f"https://doi.org/{self.doi}" if self.doi else self.url
+
+
+class SourcesFile(Strict):
+    """``sources.yaml``."""
+
+    sources: list[Source] = Field(min_length=1)
+
+
+class SynonymsFile(Strict):
+    """``synonyms.yaml``: words members use, mapped onto the words the entries use."""
+
+    synonyms: dict[Text, list[Text]] = Field(default_factory=dict)
+    ignore_words: list[Text] = Field(default_factory=list)
+
+
+class CrisisSettings(Strict):
+    """What counts as crisis language, and the reply that puts resources first."""
+
+    phrases: list[Text] = Field(min_length=1)
+    not_personal: list[Text] = Field(default_factory=list)
+    title: Text
+    resources: list[Text] = Field(min_length=1)
+    message: Text
+
+
+class AdviceTopic(Strict):
+    """One kind of personal medical question the bot does not answer."""
+
+    id: Identifier
+    why: Text
+    phrases: list[Text] = Field(min_length=1)
+    related_entry: Identifier | None = None
+
+
+class AdviceSettings(Strict):
+    """Personal medical questions: why the bot can't advise, and who can."""
+
+    title: Text
+    pointer: Text
+    topics: list[AdviceTopic] = Field(min_length=1)
+
+
+class SafetyFile(Strict):
+    """``safety.yaml``."""
+
+    crisis: CrisisSettings
+    advice: AdviceSettings
+
+
+class Replies(Strict):
+    """``replies.yaml``: every fixed text the bot says."""
+
+    disclaimer: Text
+    help_title: Text
+    help: Text
+    fallback_title: Text
+    fallback: Text
+    clarify_title: Text
+    clarify: Text
+    sources_title: Text
+    sources: Text
+    related_prompt: Text
+    caveat_label: Text
+    sources_label: Text
+    greetings: list[Text] = Field(default_factory=list)
+    sources_requests: list[Text] = Field(default_factory=list)
+
+
+class Matching(Strict):
+    """Score bands for the matcher (0-100). Raising ``answer_at`` makes the bot more cautious."""
+
+    answer_at: float = Field(default=80, ge=0, le=100)
+    clarify_at: float = Field(default=60, ge=0, le=100)
+    margin: float = Field(default=4, ge=0, le=100)
+    max_suggestions: int = Field(default=3, ge=1, le=5)
+    typo_at: float = Field(default=84, ge=50, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Matching:
+        if self.clarify_at > self.answer_at:
+            raise ValueError("clarify_at must not be above answer_at")
+        return self
+
+
+class Limits(Strict):
+    """Limits that protect channels from floods."""
+
+    cooldown_seconds: float = Field(default=3.0, ge=0, le=3600)
+
+
+class SettingsFile(Strict):
+    """``settings.yaml``: tunable numbers; every one has a default."""
+
+    matching: Matching = Field(default_factory=Matching)
+    limits: Limits = Field(default_factory=Limits)
