@@ -159,6 +159,17 @@ class SafetyFile(Strict):
     advice: AdviceSettings
 
 
+class InterfaceTexts(Strict):
+    """Short texts the chat adapters show around replies (buttons, notices)."""
+
+    cooldown: Text
+    crisis_sent_privately: Text
+    crisis_public_pointer: Text
+    share_button: Text
+    shared_by: Text
+    suggestion_prompt: Text
+
+
 class Replies(Strict):
     """``replies.yaml``: every fixed text the bot says."""
 
@@ -174,6 +185,7 @@ class Replies(Strict):
     related_prompt: Text
     caveat_label: Text
     sources_label: Text
+    interface: InterfaceTexts
     greetings: list[Text] = Field(default_factory=list)
     sources_requests: list[Text] = Field(default_factory=list)
 
