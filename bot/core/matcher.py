@@ -1,7 +1,15 @@
-"""Find the entry a question is about, with rapidfuzz, over every phrasing of every entry."""
+"""Find the entry a question is about, over every phrasing of every entry.
+
+Two views of likeness are blended. rapidfuzz compares the wordings as strings,
+which forgives typos and word order. A weighted word overlap (rarer words count
+more) keeps long, rambling questions from being punished for their extra words,
+and gives nothing to questions whose words the knowledge base never uses.
+"""
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -13,7 +21,11 @@ from bot.core.synonyms import Canonicalizer
 from bot.knowledge.schema import Entry
 
 MAX_QUERY_WORDS = 60
-CANDIDATES = 40
+MIN_TYPO_LENGTH = 6
+MAX_CANDIDATES = 60
+UNKNOWN_WORD_WEIGHT = 2.5
+LEXICAL_SHARE = 0.7
+ENTRY_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -24,33 +36,41 @@ class Match:
     score: float
 
 
-def _score(query: str, phrasing: str) -> float:
-    """Blend order-free word overlap with whole-string likeness.
-
-    ``token_set_ratio`` alone gives 100 whenever one side's words are a subset of
-    the other's, so a one-word question would "match" everything; averaging with
-    ``token_sort_ratio`` keeps that high only when the wordings are close overall.
-    """
-    return 0.5 * fuzz.token_set_ratio(query, phrasing) + 0.5 * fuzz.token_sort_ratio(
-        query, phrasing
-    )
-
-
 class Matcher:
     """An index of canonical phrasings; ``rank`` returns the best entries for a question."""
 
     def __init__(self, entries: Iterable[Entry], canonicalizer: Canonicalizer) -> None:
         self._canonicalizer = canonicalizer
         self._keys: list[str] = []
+        self._words: list[frozenset[str]] = []
         self._owners: list[str] = []
+        entry_words: dict[str, set[str]] = defaultdict(set)
         for entry in entries:
             for wording in (entry.question, *entry.phrasings):
                 key = canonicalizer.key(wording)
                 if key:
+                    words = frozenset(key.split())
                     self._keys.append(key)
+                    self._words.append(words)
                     self._owners.append(entry.id)
-        vocabulary = {word for key in self._keys for word in key.split()}
-        self._corrector = TypoCorrector(vocabulary, vocabulary)
+                    entry_words[entry.id] |= words
+            entry_words[entry.id] |= set(canonicalizer.key(entry.answer).split())
+        # Rarity is counted per entry, not per phrasing, so a word an entry repeats in
+        # all its phrasings is not mistaken for a common one.
+        document_frequency: dict[str, int] = defaultdict(int)
+        for words in entry_words.values():
+            for word in words:
+                document_frequency[word] += 1
+        total = max(1, len(entry_words))
+        self._weight = {
+            word: math.log(1 + total / count) for word, count in document_frequency.items()
+        }
+        self._entry_words = {entry_id: frozenset(words) for entry_id, words in entry_words.items()}
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for index, words in enumerate(self._words):
+            for word in words:
+                self._postings[word].append(index)
+        self._corrector = TypoCorrector(self._weight, self._weight, min_length=MIN_TYPO_LENGTH)
 
     def query_key(self, normalized: str) -> str:
         """The question in the form phrasings are indexed in, typos corrected."""
@@ -62,15 +82,33 @@ class Matcher:
     def rank(self, normalized: str, limit: int) -> list[Match]:
         """The ``limit`` best entries for a normalized question, best first."""
         query = self.query_key(normalized)
-        if not query:
+        words = set(query.split())
+        known = {word for word in words if word in self._weight}
+        if not known:
             return []
-        candidates = process.extract(
-            query, self._keys, scorer=fuzz.token_set_ratio, limit=CANDIDATES, score_cutoff=40
+        # Words the knowledge base never uses still count against a match, gently:
+        # "what is ibogaine" must not become "what is this bot?" because one word is known.
+        query_weight = sum(self._weight[word] for word in known) + UNKNOWN_WORD_WEIGHT * len(
+            words - known
         )
+        shared: dict[int, float] = defaultdict(float)
+        for word in known:
+            for index in self._postings[word]:
+                shared[index] += self._weight[word]
         best: dict[str, float] = {}
-        for key, _, index in candidates:
+        for index, overlap in sorted(shared.items(), key=lambda item: -item[1])[:MAX_CANDIDATES]:
+            phrasing_weight = sum(self._weight[word] for word in self._words[index])
+            coverage = overlap / phrasing_weight  # how much of the phrasing the question says
+            relevance = overlap / query_weight  # how much of the question the phrasing explains
+            lexical = 100 * 2 * coverage * relevance / (coverage + relevance)
+            fuzzy = fuzz.token_sort_ratio(query, self._keys[index])
             owner = self._owners[index]
-            score = _score(query, key)
+            topical = 100 * sum(
+                self._weight[word] for word in known & self._entry_words[owner]
+            ) / query_weight
+            score = (1 - ENTRY_SHARE) * (
+                LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * fuzzy
+            ) + ENTRY_SHARE * topical
             if score > best.get(owner, -1.0):
                 best[owner] = score
         ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)[:limit]

@@ -54,13 +54,16 @@ class PhraseSet:
 class TypoCorrector:
     """Replace a misspelt word by the known word it is one edit away from.
 
-    Only words of five letters or more are corrected, and only towards the
+    Only words of ``min_length`` letters or more are corrected, and only towards the
     ``targets`` vocabulary; words in ``known`` are never changed, so ordinary
     words are not bent into alarming ones.
     """
 
-    def __init__(self, targets: Iterable[str], known: Iterable[str]) -> None:
-        self._targets = sorted(word for word in set(targets) if len(word) >= MIN_TYPO_LENGTH)
+    def __init__(
+        self, targets: Iterable[str], known: Iterable[str], min_length: int = MIN_TYPO_LENGTH
+    ) -> None:
+        self._min_length = min_length
+        self._targets = sorted(word for word in set(targets) if len(word) >= min_length)
         self._known = set(known) | set(self._targets)
         self._cache: dict[str, str] = {}
 
@@ -69,7 +72,7 @@ class TypoCorrector:
         return " ".join(self._correct_word(word) for word in text.split())
 
     def _correct_word(self, word: str) -> str:
-        if len(word) < MIN_TYPO_LENGTH or word in self._known or not self._targets:
+        if len(word) < self._min_length or word in self._known or not self._targets:
             return word
         cached = self._cache.get(word)
         if cached is None:

@@ -193,9 +193,9 @@ class Replies(Strict):
 class Matching(Strict):
     """Score bands for the matcher (0-100). Raising ``answer_at`` makes the bot more cautious."""
 
-    answer_at: float = Field(default=80, ge=0, le=100)
-    clarify_at: float = Field(default=60, ge=0, le=100)
-    margin: float = Field(default=4, ge=0, le=100)
+    answer_at: float = Field(default=46, ge=0, le=100)
+    clarify_at: float = Field(default=32, ge=0, le=100)
+    margin: float = Field(default=1, ge=0, le=100)
     max_suggestions: int = Field(default=3, ge=1, le=5)
     typo_at: float = Field(default=84, ge=50, le=100)
 
