@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line, one sub-command per job."""
     parser = argparse.ArgumentParser(
         prog="ketamine-bot",
-        description="Answers questions about the article 'Ketamine for PTSD: Does It Really Work?'.",
+        description="Answers questions about 'Ketamine for PTSD: Does It Really Work?'.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _knowledge_option(parser)
@@ -82,7 +82,9 @@ def _ask(args: argparse.Namespace) -> int:
     responder = _load_service(args).responder
     if args.question is None:
         if not args.json:
-            print("ketamine-bot ask: give a QUESTION (or use --json to read stdin)", file=sys.stderr)
+            print(
+                "ketamine-bot ask: give a QUESTION (or use --json to read stdin)", file=sys.stderr
+            )
             return EXIT_USAGE
         for line in sys.stdin:
             reply = responder.respond(line.rstrip("\r\n"))

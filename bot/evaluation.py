@@ -71,7 +71,9 @@ def load_cases(path: Path | str) -> tuple[list[Case], list[Case]]:
         result = []
         for item in items:
             expect = item["expect"]
-            result.append(Case(str(item["q"]), tuple(expect) if isinstance(expect, list) else (str(expect),)))
+            result.append(
+                Case(str(item["q"]), tuple(expect) if isinstance(expect, list) else (str(expect),))
+            )
         return result
 
     return cases(data.get("questions", [])), cases(data.get("not_crisis", []))
@@ -85,7 +87,9 @@ def evaluate(responder: Responder, cases: list[Case], not_crisis: list[Case] = (
         figures.totals[category] = figures.totals.get(category, 0) + 1
         figures.passed[category] = figures.passed.get(category, 0) + int(ok)
         if not ok:
-            figures.misses.append(f"[{category}] {case.question!r}: expected {case.expect}, got {got}")
+            figures.misses.append(
+                f"[{category}] {case.question!r}: expected {case.expect}, got {got}"
+            )
 
     for case in [*cases, *not_crisis]:
         reply = responder.respond(case.question)

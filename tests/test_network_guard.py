@@ -24,7 +24,7 @@ async def test_asyncio_connections_are_guarded_too():
 async def test_loopback_is_allowed():
     server = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.close()
     server.close()
     await server.wait_closed()

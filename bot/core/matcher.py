@@ -8,6 +8,7 @@ and gives nothing to questions whose words the knowledge base never uses.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -23,9 +24,11 @@ from bot.knowledge.schema import Entry
 MAX_QUERY_WORDS = 60
 MIN_TYPO_LENGTH = 6
 MAX_CANDIDATES = 60
-UNKNOWN_WORD_WEIGHT = 2.5
-LEXICAL_SHARE = 0.7
+COMMON_POSTINGS = 1_500  # a word in more phrasings than this only re-scores candidates
+UNKNOWN_WORD_WEIGHT = 4.0
+LEXICAL_SHARE = 0.5
 ENTRY_SHARE = 0.5
+INFORMATION_FLOOR = 5.0  # a question must carry this much word weight to score fully
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Matcher:
             word: math.log(1 + total / count) for word, count in document_frequency.items()
         }
         self._entry_words = {entry_id: frozenset(words) for entry_id, words in entry_words.items()}
+        self._phrasing_weight = [sum(self._weight[word] for word in words) for words in self._words]
         self._postings: dict[str, list[int]] = defaultdict(list)
         for index, words in enumerate(self._words):
             for word in words:
@@ -91,21 +95,26 @@ class Matcher:
         query_weight = sum(self._weight[word] for word in known) + UNKNOWN_WORD_WEIGHT * len(
             words - known
         )
-        shared: dict[int, float] = defaultdict(float)
-        for word in known:
-            for index in self._postings[word]:
-                shared[index] += self._weight[word]
+        shared = self._shared_weight(known)
+        lexical_scores = {
+            index: self._lexical(overlap, index, query_weight) for index, overlap in shared.items()
+        }
+        shortlist = heapq.nlargest(MAX_CANDIDATES, lexical_scores, key=lexical_scores.__getitem__)
         best: dict[str, float] = {}
-        for index, overlap in sorted(shared.items(), key=lambda item: -item[1])[:MAX_CANDIDATES]:
-            phrasing_weight = sum(self._weight[word] for word in self._words[index])
-            coverage = overlap / phrasing_weight  # how much of the phrasing the question says
-            relevance = overlap / query_weight  # how much of the question the phrasing explains
-            lexical = 100 * 2 * coverage * relevance / (coverage + relevance)
+        topical_by_owner: dict[str, float] = {}
+        for index in shortlist:
+            lexical = lexical_scores[index]
             fuzzy = fuzz.token_sort_ratio(query, self._keys[index])
             owner = self._owners[index]
-            topical = 100 * sum(
-                self._weight[word] for word in known & self._entry_words[owner]
-            ) / query_weight
+            topical = topical_by_owner.get(owner)
+            if topical is None:
+                shared_with_entry = known & self._entry_words[owner]
+                topical = (
+                    100
+                    * sum(self._weight[word] for word in shared_with_entry)
+                    / max(query_weight, INFORMATION_FLOOR)
+                )
+                topical_by_owner[owner] = topical
             score = (1 - ENTRY_SHARE) * (
                 LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * fuzzy
             ) + ENTRY_SHARE * topical
@@ -113,6 +122,32 @@ class Matcher:
                 best[owner] = score
         ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)[:limit]
         return [Match(entry_id, score) for entry_id, score in ranked]
+
+    def _shared_weight(self, known: set[str]) -> dict[int, float]:
+        """Weight each phrasing shares with the question, for phrasings worth scoring.
+
+        Rare words find the candidates; a very common word ("ketamine" in a large base)
+        only adds to candidates already found, so its long postings list is never walked.
+        """
+        shared: dict[int, float] = defaultdict(float)
+        rare_first = sorted(known, key=lambda word: len(self._postings[word]))
+        for word in rare_first:
+            weight = self._weight[word]
+            postings = self._postings[word]
+            if shared and len(postings) > COMMON_POSTINGS:
+                for index in shared:
+                    if word in self._words[index]:
+                        shared[index] += weight
+            else:
+                for index in postings:
+                    shared[index] += weight
+        return shared
+
+    def _lexical(self, overlap: float, index: int, query_weight: float) -> float:
+        """F1 of shared word weight: how much of the phrasing the question says, and back."""
+        coverage = overlap / self._phrasing_weight[index]
+        relevance = overlap / query_weight
+        return 100 * 2 * coverage * relevance / (coverage + relevance)
 
     def complete(self, partial: str, questions: dict[str, str], limit: int) -> list[str]:
         """Entry ids whose question best fits what a member has typed so far."""

@@ -22,7 +22,7 @@ def _compile(phrase: str) -> str:
     parts = []
     for word in phrase.split():
         if word == "*":
-            parts.append(r"(?:\S+ ){0,%d}" % MAX_GAP_WORDS)
+            parts.append(rf"(?:\S+ ){{0,{MAX_GAP_WORDS}}}")
         elif word.endswith("*"):
             parts.append(re.escape(normalize(word[:-1])) + r"\S* ")
         else:
@@ -36,11 +36,24 @@ def phrase_words(phrases: Iterable[str]) -> set[str]:
 
 
 class PhraseSet:
-    """A named group of phrases compiled into one regular expression."""
+    """A group of phrases compiled into one regular expression."""
 
     def __init__(self, phrases: Iterable[str]) -> None:
-        patterns = [_compile(phrase) for phrase in phrases if normalize(phrase.replace("*", ""))]
+        phrases = [phrase for phrase in phrases if normalize(phrase.replace("*", ""))]
+        patterns = [_compile(phrase) for phrase in phrases]
         self._regex = re.compile(r"(?<!\S)(?:" + "|".join(patterns) + ")") if patterns else None
+        first_words = [phrase.split()[0] for phrase in phrases]
+        # When every phrase starts with a plain word, a message without any of those
+        # words cannot match: a set lookup saves running the expression at all.
+        self.first_words: frozenset[str] | None = (
+            frozenset(normalize(word) for word in first_words)
+            if all("*" not in word for word in first_words)
+            else None
+        )
+
+    def could_match(self, words: frozenset[str]) -> bool:
+        """False only when the phrase set certainly does not occur in a text of ``words``."""
+        return self.first_words is None or not self.first_words.isdisjoint(words)
 
     def find(self, text: str) -> re.Match[str] | None:
         """The first phrase in ``text`` (normalized, typo-corrected words)."""

@@ -110,5 +110,7 @@ class Reply:
                 {"id": c.source_id, "text": c.reference, "url": c.link} for c in self.citations
             ],
             "disclaimer": self.disclaimer,
-            "suggestions": [{"entry_id": s.entry_id, "question": s.question} for s in self.suggestions],
+            "suggestions": [
+                {"entry_id": s.entry_id, "question": s.question} for s in self.suggestions
+            ],
         }

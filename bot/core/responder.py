@@ -132,9 +132,10 @@ class Responder:
         settings = self.knowledge.matching
         ranked = self._matcher.rank(normalized, settings.max_suggestions + 1)
         best = ranked[0] if ranked else None
-        if best is not None and best.score >= settings.answer_at:
-            runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-            if best.score - runner_up >= settings.margin or best.score >= 100:
+        if best is not None:
+            lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
+            clear_winner = best.score >= settings.clear_lead_at and lead >= settings.clear_lead
+            if best.score >= settings.answer_at or clear_winner:
                 return self.answer(best.entry_id, message, best.score)
         if best is not None and best.score >= settings.clarify_at:
             replies = self.knowledge.replies

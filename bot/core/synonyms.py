@@ -8,8 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+import snowballstemmer
 
 from bot.core.normalize import normalize
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65_536)
+def stem(word: str) -> str:
+    """Fold word endings ("blocks", "blocked" -> "block") so forms of a word compare equal."""
+    return _STEMMER.stemWord(word)
 
 
 class Canonicalizer:
@@ -24,7 +35,9 @@ class Canonicalizer:
         self._replacements = replacements
         alternatives = sorted((re.escape(v) for v in replacements if v), key=len, reverse=True)
         self._pattern = (
-            re.compile(r"(?<!\S)(?:" + "|".join(alternatives) + r")(?!\S)") if alternatives else None
+            re.compile(r"(?<!\S)(?:" + "|".join(alternatives) + r")(?!\S)")
+            if alternatives
+            else None
         )
         self._ignored = frozenset(normalize(word) for word in ignore_words)
 
@@ -35,9 +48,9 @@ class Canonicalizer:
         return self._pattern.sub(lambda match: self._replacements[match.group(0)], normalized)
 
     def content_words(self, canonical: str) -> list[str]:
-        """Drop filler words ("the", "does", "u") that carry no meaning for matching."""
-        return [word for word in canonical.split() if word not in self._ignored]
+        """Drop filler words ("the", "does", "u"), then fold the endings of the rest."""
+        return [stem(word) for word in canonical.split() if word not in self._ignored]
 
     def key(self, text: str) -> str:
-        """The form two phrasings are compared in: normalized, canonical, no filler."""
+        """The form two phrasings are compared in: normalized, canonical, no filler, stemmed."""
         return " ".join(self.content_words(self.canonical(normalize(text))))

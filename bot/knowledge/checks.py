@@ -87,22 +87,36 @@ def check_phrasings(files: list[LoadedEntries], canonicalizer: Canonicalizer) ->
                     continue
                 if key in seen_here:
                     problems.append(
-                        Problem(document.label, line, f"'{text}' repeats another phrasing of this entry")
+                        Problem(
+                            document.label, line, f"'{text}' repeats another phrasing of this entry"
+                        )
                     )
                     continue
                 seen_here.add(key)
                 keys.append(key)
                 owners.append((entry.id, document.label, line, text))
-    for i, key in enumerate(keys):
-        later = keys[i + 1 :]
+    # fuzz.ratio >= NEAR_DUPLICATE_AT is impossible between strings whose lengths differ by
+    # more than this share, so each key is compared only with keys of similar length.
+    stretch = (200 - NEAR_DUPLICATE_AT) / NEAR_DUPLICATE_AT
+    order = sorted(range(len(keys)), key=lambda index: len(keys[index]))
+    for position, i in enumerate(order):
+        window = []
+        for j in order[position + 1 :]:
+            if len(keys[j]) > len(keys[i]) * stretch:
+                break
+            window.append(j)
         for _, score, offset in process.extract(
-            key, later, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE_AT, limit=None
+            keys[i],
+            [keys[j] for j in window],
+            scorer=fuzz.ratio,
+            score_cutoff=NEAR_DUPLICATE_AT,
+            limit=None,
         ):
-            j = i + 1 + offset
-            if owners[i][0] == owners[j][0]:
+            first, second = sorted((i, window[offset]))
+            if owners[first][0] == owners[second][0]:
                 continue
-            entry_id, label, line, text = owners[j]
-            other_id, other_label, other_line, other_text = owners[i]
+            entry_id, label, line, text = owners[second]
+            other_id, other_label, other_line, other_text = owners[first]
             kind = "is the same as" if score == 100 else "is nearly the same as"
             problems.append(
                 Problem(
@@ -122,6 +136,10 @@ def check_safety(document: YamlDocument, safety: SafetyFile, entry_ids: set[str]
         if topic.related_entry and topic.related_entry not in entry_ids:
             line = document.line_of(("advice", "topics", index, "related_entry"))
             problems.append(
-                Problem(document.label, line, f"related_entry '{topic.related_entry}' is not an entry id")
+                Problem(
+                    document.label,
+                    line,
+                    f"related_entry '{topic.related_entry}' is not an entry id",
+                )
             )
     return problems

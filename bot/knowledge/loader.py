@@ -63,11 +63,15 @@ class _Reader:
         self.problems: list[Problem] = []
         self.digest = hashlib.sha256()
 
-    def read(self, path: Path, model: type[BaseModel]) -> tuple[YamlDocument | None, BaseModel | None]:
+    def read(
+        self, path: Path, model: type[BaseModel]
+    ) -> tuple[YamlDocument | None, BaseModel | None]:
         document, problems = read_yaml(path, _label(path))
         self.problems += problems
         if path.exists():
-            self.digest.update(str(path.relative_to(self.directory)).encode() + b"\0" + path.read_bytes())
+            self.digest.update(
+                str(path.relative_to(self.directory)).encode() + b"\0" + path.read_bytes()
+            )
         if document is None or document.data is None:
             return document, None
         content, problems = document.validate(model)
@@ -82,7 +86,9 @@ def _stray_files(directory: Path) -> list[Problem]:
     for path in sorted(directory.iterdir()):
         if path.is_file() and path.suffix in {".yaml", ".yml"} and path.name not in known:
             problems.append(
-                Problem(_label(path), 1, f"not a knowledge file; entry files go in {ENTRIES_FOLDER}/")
+                Problem(
+                    _label(path), 1, f"not a knowledge file; entry files go in {ENTRIES_FOLDER}/"
+                )
             )
     entries = directory / ENTRIES_FOLDER
     if entries.is_dir():
@@ -108,7 +114,9 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
         else:
             parts[name] = reader.read(path, model)
     settings_path = directory / "settings.yaml"
-    settings = reader.read(settings_path, SettingsFile)[1] if settings_path.exists() else SettingsFile()
+    settings = (
+        reader.read(settings_path, SettingsFile)[1] if settings_path.exists() else SettingsFile()
+    )
 
     entry_paths = sorted((directory / ENTRIES_FOLDER).glob("*.yaml"))
     if not entry_paths:
@@ -120,6 +128,7 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
         document, content = reader.read(path, EntryFile)
         if document is not None and isinstance(content, EntryFile):
             loaded.append(LoadedEntries(document, content))
+    all_entries_read = len(loaded) == len(entry_paths)
 
     sources_doc, sources = parts["sources.yaml"]
     synonyms = parts["synonyms.yaml"][1]
@@ -133,7 +142,9 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
         canonicalizer = Canonicalizer(synonyms.synonyms, synonyms.ignore_words)
         reader.problems += check_phrasings(loaded, canonicalizer)
     entry_ids = {entry.id for part in loaded for entry in part.content.entries}
-    if isinstance(safety_doc, YamlDocument) and isinstance(safety, SafetyFile):
+    # With an entry file unreadable, every reference into it would look broken: say only
+    # what is really wrong.
+    if all_entries_read and isinstance(safety_doc, YamlDocument) and isinstance(safety, SafetyFile):
         reader.problems += check_safety(safety_doc, safety, entry_ids)
 
     if reader.problems:

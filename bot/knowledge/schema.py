@@ -10,7 +10,14 @@ import datetime as dt
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Identifier = Annotated[
@@ -94,7 +101,9 @@ class Source(Strict):
     """A work the answers cite."""
 
     id: Identifier
-    short: Text = Field(description="Short form for an answer's footer, e.g. 'Smith et al. (2024)'.")
+    short: Text = Field(
+        description="Short form for an answer's footer, e.g. 'Smith et al. (2024)'."
+    )
     reference: Text = Field(description="The full reference, as in a bibliography.")
     doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
     url: str | None = Field(default=None, pattern=r"^https?://\S+$")
@@ -129,6 +138,8 @@ class CrisisSettings(Strict):
     """What counts as crisis language, and the reply that puts resources first."""
 
     phrases: list[Text] = Field(min_length=1)
+    warning_signs: list[Text] = Field(default_factory=list)
+    warning_signs_needed: int = Field(default=2, ge=1, le=10)
     not_personal: list[Text] = Field(default_factory=list)
     title: Text
     resources: list[Text] = Field(min_length=1)
@@ -191,18 +202,18 @@ class Replies(Strict):
 
 
 class Matching(Strict):
-    """Score bands for the matcher (0-100). Raising ``answer_at`` makes the bot more cautious."""
+    """Score bands for the matcher (0-100). Raising the numbers makes the bot more cautious."""
 
-    answer_at: float = Field(default=46, ge=0, le=100)
-    clarify_at: float = Field(default=32, ge=0, le=100)
-    margin: float = Field(default=1, ge=0, le=100)
+    answer_at: float = Field(default=52, ge=0, le=100)
+    clear_lead_at: float = Field(default=37, ge=0, le=100)
+    clear_lead: float = Field(default=14, ge=0, le=100)
+    clarify_at: float = Field(default=30, ge=0, le=100)
     max_suggestions: int = Field(default=3, ge=1, le=5)
-    typo_at: float = Field(default=84, ge=50, le=100)
 
     @model_validator(mode="after")
     def _ordered(self) -> Matching:
-        if self.clarify_at > self.answer_at:
-            raise ValueError("clarify_at must not be above answer_at")
+        if not self.clarify_at <= self.clear_lead_at <= self.answer_at:
+            raise ValueError("keep clarify_at <= clear_lead_at <= answer_at")
         return self
 
 

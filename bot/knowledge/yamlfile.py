@@ -67,7 +67,9 @@ def _message(item: dict[str, Any]) -> str:
     if item["type"] == "missing":
         return f"{field}: required but missing"
     if item["type"] == "string_type" and isinstance(item.get("input"), bool):
-        return f"{field}: YAML reads yes/no/on/off/true/false as a yes-or-no; put the word in quotes"
+        return (
+            f"{field}: YAML reads yes/no/on/off/true/false as a yes-or-no; put the word in quotes"
+        )
     if item["type"] == "string_too_short":
         return f"{field}: is empty"
     return f"{field}: {text}"

@@ -1,0 +1,124 @@
+"""Core speed and memory: prints figures, asserts nothing (run it, read it, put it in README).
+
+    python benchmarks/bench_core.py
+
+Measures one `respond` call on the shipped knowledge base and on a synthetic one of
+10,000 entries, the start-up time of `ketamine-bot ask`, and peak resident memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.core.responder import Responder  # noqa: E402
+from bot.evaluation import load_cases  # noqa: E402
+from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
+from bot.knowledge.schema import Entry  # noqa: E402
+
+ROUNDS = 2_000
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def time_questions(responder: Responder, questions: list[str], rounds: int) -> tuple[float, float]:
+    for question in questions[:50]:  # warm caches as a running bot would have them
+        responder.respond(question)
+    timings = []
+    for index in range(rounds):
+        question = questions[index % len(questions)]
+        start = time.perf_counter()
+        responder.respond(question)
+        timings.append((time.perf_counter() - start) * 1000)
+    return statistics.median(timings), percentile(timings, 0.99)
+
+
+def synthetic(base: KnowledgeBase, size: int, seed: int = 7) -> KnowledgeBase:
+    """A knowledge base of ``size`` entries whose words follow a Zipf-like spread."""
+    rng = random.Random(seed)
+    real = list(base.entries.values())
+    vocabulary = sorted(
+        {w for e in real for p in e.phrasings for w in p.split()}
+        | {f"term{i}" for i in range(6000)}
+    )
+    cumulative = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(vocabulary))))
+    entries = {}
+    for number in range(size):
+
+        def sentence(length: int) -> str:
+            return " ".join(rng.choices(vocabulary, cum_weights=cumulative, k=length))
+
+        entry = Entry(
+            id=f"synthetic-{number}",
+            question=sentence(6) + "?",
+            phrasings=[sentence(rng.randint(2, 12)) for _ in range(6)],
+            answer="A synthetic answer.",
+            sources=["article"],
+            reviewed=dt.date(2026, 11, 27),
+        )
+        entries[entry.id] = entry
+    entries.update(base.entries)
+    sections = {entry_id: "Synthetic" for entry_id in entries} | base.sections
+    return dataclasses.replace(base, entries=entries, sections=sections)
+
+
+def startup_seconds() -> float:
+    runs = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "how fast does ketamine work"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    knowledge = load_knowledge(ROOT / "knowledge")
+    cases, _ = load_cases(ROOT / "tests" / "data" / "devset.yaml")
+    questions = [case.question for case in cases]
+
+    shipped = Responder(knowledge)
+    p50, p99 = time_questions(shipped, questions, ROUNDS)
+    print(
+        f"shipped base ({len(knowledge.entries)} entries):"
+        f" respond p50 {p50:.3f} ms, p99 {p99:.3f} ms"
+    )
+
+    shipped_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory with the shipped base: {shipped_rss:.0f} MiB")
+
+    large_base = synthetic(knowledge, 10_000)
+    start = time.perf_counter()
+    large = Responder(large_base)
+    build = time.perf_counter() - start
+    p50, p99 = time_questions(large, questions, ROUNDS // 4)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"synthetic base ({len(large_base.entries)} entries):"
+        f" respond p50 {p50:.3f} ms, p99 {p99:.3f} ms"
+        f" (index built in {build:.2f} s)"
+    )
+    print(f"peak resident memory with the 10,000-entry base loaded too: {peak:.0f} MiB")
+    print(f"`ketamine-bot ask` start-up to answer (median of 5): {startup_seconds():.3f} s")
+
+
+if __name__ == "__main__":
+    main()
