@@ -1,0 +1,148 @@
+"""The `ketamine-bot` command line, run as a member or a script would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KNOWLEDGE_DIR, ROOT
+
+
+def run(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "KNOWLEDGE_DIR"} | (env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=environment,
+        timeout=60,
+    )
+
+
+def test_ask_prints_the_answer_with_citation_and_disclaimer():
+    result = run("ask", "how fast does ketamine work for ptsd")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("How fast does ketamine work for PTSD?\n")
+    assert "https://doi.org/10.1177/02698811241286726" in result.stdout
+    assert "Not medical advice" in result.stdout
+
+
+def test_ask_crisis_gives_resources_first():
+    result = run("ask", "I want to end my life")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[2].startswith("- United States: call or text 988")
+
+
+def test_ask_json_is_the_documented_object():
+    result = run("ask", "--json", "what was the pcl5 score before treatment")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == [
+        "question",
+        "kind",
+        "entry_id",
+        "score",
+        "text",
+        "citations",
+        "disclaimer",
+        "suggestions",
+    ]
+    assert data["question"] == "what was the pcl5 score before treatment"
+    assert (data["kind"], data["entry_id"]) == ("answer", "study-score-before")
+    assert data["disclaimer"] in data["text"]
+
+
+def test_ask_json_reads_json_lines_from_stdin_in_order():
+    questions = ["how fast does ketamine work", "kms", "", "banana bread recipe", "what is ptsd"]
+    result = run("ask", "--json", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["question"] for row in rows] == questions
+    assert [row["kind"] for row in rows] == ["answer", "crisis", "help", "fallback", "answer"]
+
+
+def test_ask_without_question_or_json_is_a_usage_error():
+    result = run("ask")
+    assert result.returncode == 2
+    assert "give a QUESTION" in result.stderr
+
+
+def test_sources_lists_every_doi():
+    result = run("sources")
+    assert result.returncode == 0
+    for doi in (
+        "10.1177/02698811241286726",
+        "10.1038/s41386-022-01266-9",
+        "10.1176/appi.ajp.2020.20050596",
+    ):
+        assert f"https://doi.org/{doi}" in result.stdout
+
+
+def test_validate_ok_and_broken(tmp_path: Path):
+    ok = run("validate")
+    assert ok.returncode == 0, ok.stdout
+    assert "OK" in ok.stdout
+    broken = tmp_path / "kb"
+    subprocess.run(["cp", "-r", str(KNOWLEDGE_DIR), str(broken)], check=True)
+    (broken / "replies.yaml").write_text("disclaimer: [unclosed\n", encoding="utf-8")
+    result = run("validate", str(broken))
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{broken / 'replies.yaml'}:2: YAML syntax error")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_a_missing_knowledge_base_is_a_clear_error_not_a_traceback(tmp_path: Path, how: str):
+    missing = tmp_path / "nowhere"
+    if how == "option":
+        result = run("--knowledge", str(missing), "ask", "what is ptsd")
+    else:
+        result = run("ask", "what is ptsd", env={"KNOWLEDGE_DIR": str(missing)})
+    assert result.returncode == 1
+    assert f"{missing}:1: no such knowledge folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_knowledge_option_after_the_command(tmp_path: Path):
+    copy = tmp_path / "kb"
+    subprocess.run(["cp", "-r", str(KNOWLEDGE_DIR), str(copy)], check=True)
+    replies = copy / "replies.yaml"
+    replies.write_text(
+        replies.read_text().replace("Not medical advice:", "NOT MEDICAL ADVICE:"), encoding="utf-8"
+    )
+    result = run("ask", "what is ptsd", "--knowledge", str(copy))
+    assert "NOT MEDICAL ADVICE:" in result.stdout
+
+
+def test_console_answers_until_end_of_input():
+    result = run("console", stdin="what is ptsd\nquit\n")
+    assert result.returncode == 0
+    assert "What is PTSD?" in result.stdout
+    assert result.stdout.count("Not medical advice") == 2  # the greeting, then the answer
+
+
+def test_run_without_tokens_starts_the_console():
+    env = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "DISCORD_TOKEN": ""}
+    result = run("run", stdin="hi\n", env=env)
+    assert result.returncode == 0
+    assert "Ask me about ketamine for PTSD" in result.stdout
+
+
+def test_ask_does_not_import_chat_libraries():
+    code = (
+        "import sys; from bot.cli import main; main(['ask', 'what is ptsd']);"
+        "chat = {'discord', 'slack_bolt', 'slack_sdk', 'aiohttp'};"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in chat))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.strip().splitlines()[-1] == "[]"

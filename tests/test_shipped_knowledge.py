@@ -1,0 +1,102 @@
+"""The shipped knowledge base keeps the product's promises."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.core.reply import ReplyKind
+from bot.core.responder import Responder
+from bot.knowledge import KnowledgeBase
+from tests.conftest import ROOT
+
+ARTICLE = Path(
+    os.environ.get(
+        "ARTICLE_PATH", ROOT.parent / "shared" / "source" / "ketamine-for-ptsd-article.txt"
+    )
+)
+COPY_RUN = 8  # this many words in a row, the same as the article, is copied prose
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower().replace("’", "'").replace("'", ""))
+
+
+def runs(text: str, size: int = COPY_RUN) -> set[tuple[str, ...]]:
+    sequence = words(text)
+    return {tuple(sequence[i : i + size]) for i in range(len(sequence) - size + 1)}
+
+
+def test_at_least_forty_entries_across_the_article_sections(knowledge: KnowledgeBase):
+    assert len(knowledge.entries) >= 40
+    assert len(set(knowledge.sections.values())) >= 8
+
+
+def test_entries_have_enough_phrasings_and_a_review_date(knowledge: KnowledgeBase):
+    for entry in knowledge.entries.values():
+        assert len(entry.phrasings) >= 5, entry.id
+        assert entry.reviewed is not None
+
+
+@pytest.mark.skipif(not ARTICLE.exists(), reason="the article is read from ../shared/source")
+def test_no_prose_is_copied_from_the_article(knowledge: KnowledgeBase):
+    article = runs(ARTICLE.read_text(encoding="utf-8"))
+    copied = []
+    for entry in knowledge.entries.values():
+        for field, text in [
+            ("question", entry.question),
+            ("answer", entry.answer),
+            ("caveat", entry.caveat or ""),
+        ]:
+            copied += [f"{entry.id}.{field}: {' '.join(run)}" for run in runs(text) & article]
+        for phrasing in entry.phrasings:
+            copied += [f"{entry.id}.phrasing: {' '.join(run)}" for run in runs(phrasing) & article]
+    # Entry files are checked field by field above (their `section:` names the article's
+    # heading on purpose); sources.yaml holds bibliographic references, which must be exact.
+    texts = [ROOT / "knowledge" / name for name in ("replies.yaml", "safety.yaml", "synonyms.yaml")]
+    for path in texts + sorted((ROOT / "bot").rglob("*.py")):
+        copied += [
+            f"{path.name}: {' '.join(run)}"
+            for run in runs(path.read_text(encoding="utf-8")) & article
+        ]
+    assert copied == []
+
+
+def test_the_article_figures_carry_over_exactly(knowledge: KnowledgeBase):
+    answers = {entry.id: entry.answer for entry in knowledge.entries.values()}
+    assert "52.54" in answers["study-score-before"]
+    assert "28.78" in answers["study-score-after"]
+    assert "75%" in answers["study-clinically-significant"]
+    assert "62%" in answers["study-remission"]
+    assert "117" in answers["study-participants"]
+
+
+def test_remission_is_not_overstated(knowledge: KnowledgeBase):
+    entry = knowledge.entries["study-remission"]
+    assert "cutoff" in (entry.answer + (entry.caveat or "")).lower()
+
+
+def test_every_phrasing_reaches_its_own_entry(knowledge: KnowledgeBase, responder: Responder):
+    wrong = []
+    for entry in knowledge.entries.values():
+        for phrasing in (entry.question, *entry.phrasings):
+            reply = responder.respond(phrasing)
+            if reply.kind is not ReplyKind.ANSWER or reply.entry_id != entry.id:
+                wrong.append(f"{entry.id}: {phrasing!r} -> {reply.entry_id or reply.kind.value}")
+    assert wrong == []
+
+
+def test_crisis_resources_are_the_exact_published_ones(knowledge: KnowledgeBase):
+    resources = knowledge.safety.crisis.resources
+    assert resources[0] == (
+        "United States: call or text 988 (Suicide & Crisis Lifeline), or chat at 988lifeline.org."
+    )
+    assert "Veterans (US): dial 988 then press 1, or text 838255." in resources
+    assert "Crisis Text Line (US): text HOME to 741741." in resources
+    assert "UK and Ireland: Samaritans, call 116 123." in resources
+    assert (
+        "Anywhere else: findahelpline.com lists free, confidential lines by country." in resources
+    )
