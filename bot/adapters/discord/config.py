@@ -1,0 +1,82 @@
+"""Settings of the standalone Discord bot, read from the environment and checked up front.
+
+Each problem is reported as one line naming the variable, and no value is ever echoed:
+a token pasted into the wrong variable must not end up in a log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+TOKEN_VARIABLE = "DISCORD_TOKEN"
+GUILD_VARIABLE = "DISCORD_GUILD_ID"
+SHARDED_VARIABLE = "DISCORD_SHARDED"
+
+# Bot tokens are three base64url parts joined by dots; anything else (a client secret,
+# an application id, a token with "Bot " in front) would only fail later, at login.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_SNOWFLAKE = re.compile(r"[0-9]{1,20}")
+_YES = frozenset({"1", "true", "yes", "on"})
+_NO = frozenset({"", "0", "false", "no", "off"})
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    """What ``ketamine-bot run discord`` needs; the token never appears in ``repr``."""
+
+    token: str = field(repr=False)
+    guild_id: int | None = None
+    sharded: bool = False
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> DiscordSettings:
+        """Read and check ``DISCORD_TOKEN``, ``DISCORD_GUILD_ID`` and ``DISCORD_SHARDED``."""
+        return cls(
+            token=_token(environ.get(TOKEN_VARIABLE, "")),
+            guild_id=_guild_id(environ.get(GUILD_VARIABLE, "")),
+            sharded=_flag(SHARDED_VARIABLE, environ.get(SHARDED_VARIABLE, "")),
+        )
+
+
+def _token(raw: str) -> str:
+    token = raw.strip()
+    if not token:
+        raise SettingsError(
+            f"{TOKEN_VARIABLE} is not set: put the bot token from the Discord developer "
+            "portal (your application > Bot > Reset Token) in it"
+        )
+    if token.lower().startswith("bot "):
+        raise SettingsError(f"{TOKEN_VARIABLE} starts with 'Bot ': give the token alone")
+    if not _TOKEN.fullmatch(token):
+        raise SettingsError(
+            f"{TOKEN_VARIABLE} does not look like a bot token (three parts joined by dots); "
+            "copy it again from the Bot page of the developer portal"
+        )
+    return token
+
+
+def _guild_id(raw: str) -> int | None:
+    value = raw.strip()
+    if not value:
+        return None
+    if not _SNOWFLAKE.fullmatch(value) or int(value) == 0:
+        raise SettingsError(
+            f"{GUILD_VARIABLE} must be a server ID, digits only "
+            "(right-click the server, Copy Server ID), or unset for global commands"
+        )
+    return int(value)
+
+
+def _flag(variable: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _YES:
+        return True
+    if value in _NO:
+        return False
+    raise SettingsError(f"{variable} must be 1 or 0 (true or false)")

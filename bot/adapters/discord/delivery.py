@@ -1,0 +1,109 @@
+"""Every way the adapter sends something, each with pings switched off.
+
+Nothing here decides *what* to say. A failed send (no permission in a channel, DMs
+closed, an interaction that expired) is logged and reported as ``False`` rather than
+raised, so one bad channel never stops the bot answering everywhere else. Logs name
+ids and status codes only, never what a member wrote.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+_log = logging.getLogger(__name__)
+
+
+def _extras(embed: discord.Embed | None, view: discord.ui.View | None) -> dict[str, Any]:
+    """Only the parts given, so a plain notice carries no empty ``components``."""
+    extras: dict[str, Any] = {}
+    if embed is not None:
+        extras["embed"] = embed
+    if view is not None:
+        extras["view"] = view
+    return extras
+
+
+def can_embed(message: discord.Message) -> bool:
+    """Whether the bot may show embeds where ``message`` was posted (Embed Links)."""
+    channel = message.channel
+    guild = message.guild
+    if guild is None or guild.me is None:
+        return True
+    if not isinstance(channel, (discord.abc.GuildChannel, discord.Thread)):
+        return True  # an uncached channel: try, and let Discord say no
+    return channel.permissions_for(guild.me).embed_links
+
+
+async def reply_to(
+    message: discord.Message,
+    *,
+    content: str | None = None,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+) -> bool:
+    """Reply to ``message`` in its channel without pinging anyone, its author included."""
+    try:
+        await message.channel.send(
+            content=content,
+            reference=message.to_reference(fail_if_not_exists=False),
+            mention_author=False,
+            allowed_mentions=NO_MENTIONS,
+            **_extras(embed, view),
+        )
+    except discord.HTTPException as error:
+        _log.warning(
+            "could not reply in channel %s: HTTP %s (code %s)",
+            message.channel.id,
+            error.status,
+            error.code,
+        )
+        return False
+    return True
+
+
+async def send_privately(user: discord.abc.User, *, embed: discord.Embed) -> bool:
+    """Send ``embed`` to ``user`` as a DM; ``False`` when their DMs are closed to the bot."""
+    try:
+        await user.send(embed=embed, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as error:
+        _log.info("could not DM a member: HTTP %s (code %s)", error.status, error.code)
+        return False
+    return True
+
+
+async def respond(
+    interaction: discord.Interaction,
+    *,
+    ephemeral: bool,
+    content: str | None = None,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+) -> bool:
+    """Answer an interaction (a follow-up if it was already acknowledged)."""
+    extras = _extras(embed, view)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(
+                content=content or discord.utils.MISSING,
+                ephemeral=ephemeral,
+                allowed_mentions=NO_MENTIONS,
+                **extras,
+            )
+        else:
+            await interaction.response.send_message(
+                content=content, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **extras
+            )
+    except discord.HTTPException as error:
+        _log.warning(
+            "could not answer interaction %s: HTTP %s (code %s)",
+            interaction.id,
+            error.status,
+            error.code,
+        )
+        return False
+    return True

@@ -1,0 +1,77 @@
+"""Settings problems end ``run discord`` with exit 2 and one line naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.adapters.discord.config import DiscordSettings, SettingsError
+from bot.adapters.discord.runner import bot_intents, run_discord
+from bot.core.service import BotService
+
+GOOD_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789_-"
+
+
+def test_settings_are_read_from_the_environment() -> None:
+    settings = DiscordSettings.from_environment(
+        {
+            "DISCORD_TOKEN": f"  {GOOD_TOKEN}\n",
+            "DISCORD_GUILD_ID": "123456789012345678",
+            "DISCORD_SHARDED": "1",
+        }
+    )
+
+    assert settings == DiscordSettings(GOOD_TOKEN, guild_id=123456789012345678, sharded=True)
+    assert GOOD_TOKEN not in repr(settings)
+
+
+def test_guild_and_sharding_are_optional() -> None:
+    settings = DiscordSettings.from_environment({"DISCORD_TOKEN": GOOD_TOKEN})
+
+    assert (settings.guild_id, settings.sharded) == (None, False)
+
+
+@pytest.mark.parametrize(
+    ("environment", "variable"),
+    [
+        ({}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": "   "}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": f"Bot {GOOD_TOKEN}"}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": "not-a-token-secret-0123456789abcdef"}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": "abc.def.ghi jkl"}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": GOOD_TOKEN, "DISCORD_GUILD_ID": "my-server"}, "DISCORD_GUILD_ID"),
+        ({"DISCORD_TOKEN": GOOD_TOKEN, "DISCORD_GUILD_ID": GOOD_TOKEN}, "DISCORD_GUILD_ID"),
+        ({"DISCORD_TOKEN": GOOD_TOKEN, "DISCORD_SHARDED": "maybe"}, "DISCORD_SHARDED"),
+    ],
+)
+def test_a_bad_setting_exits_2_with_one_line_naming_it(
+    environment: dict[str, str],
+    variable: str,
+    service: BotService,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = run_discord(service, environ=environment)
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("ketamine-bot run discord: ")
+    assert variable in err
+    for value in environment.values():
+        if value.strip():
+            assert value.strip() not in err  # never echo a value: it may be a token
+
+
+def test_settings_errors_are_value_errors() -> None:
+    with pytest.raises(SettingsError):
+        DiscordSettings.from_environment({"DISCORD_TOKEN": "x"})
+
+
+def test_no_privileged_intent_is_requested() -> None:
+    intents = bot_intents()
+
+    assert (intents.guilds, intents.guild_messages, intents.dm_messages) == (True, True, True)
+    assert not intents.message_content
+    assert not intents.members
+    assert not intents.presences
+    assert intents.value == 1 | 1 << 9 | 1 << 12
