@@ -1,0 +1,298 @@
+"""Slack listeners: each request becomes one core call and one rendered reply.
+
+No matching or safety logic lives here: the core's ``Reply`` decides what to say. This
+module decides only *where* a reply may go, and that is the product's privacy promise: a
+crisis reply goes to the member alone (a DM, or an ephemeral message), never where the
+channel sees it, and never together with an answer. Member text is echoed only back to
+the member, privately; the bot never repeats a member's words in public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.delivery import Outbox
+from bot.adapters.slack.render import (
+    SHARE_ACTION,
+    SUGGESTION_ACTION,
+    Message,
+    render_home,
+    render_message,
+    render_notice,
+    render_shared,
+)
+from bot.adapters.slack.settings import SEEN_EVENTS
+from bot.adapters.slack.work import SeenEvents, WorkTracker
+from bot.core.cooldown import Verdict
+from bot.core.reply import Reply, ReplyKind
+from bot.core.service import BotService
+from bot.knowledge.schema import InterfaceTexts
+
+KETAMINE_COMMAND = "/ketamine"
+SOURCES_COMMAND = "/ketamine-sources"
+NO_PREVIEWS = {"unfurl_links": False, "unfurl_media": False}
+
+Body = dict[str, Any]
+
+
+class SlackAdapter:
+    """The bot's listeners on one Bolt app, answering from one shared ``BotService``."""
+
+    def __init__(self, service: BotService) -> None:
+        self.service = service
+        self.work = WorkTracker()
+        self._seen = SeenEvents(SEEN_EVENTS)
+
+    def register(self, app: AsyncApp) -> None:
+        """Add every listener to ``app``; each acks at once and answers in a task after."""
+        track = [_Reserve(self.work)]
+        app.event("app_mention", middleware=track)(self._on_mention)
+        app.event("message", matchers=[_is_direct_message], middleware=track)(self._on_message)
+        app.event("app_home_opened", middleware=track)(self._on_home_opened)
+        app.command(KETAMINE_COMMAND, middleware=track)(self._on_ketamine)
+        app.command(SOURCES_COMMAND, middleware=track)(self._on_sources)
+        app.action(SHARE_ACTION, middleware=track)(self._on_share)
+        app.action(SUGGESTION_ACTION, middleware=track)(self._on_suggestion)
+
+    async def idle(self, timeout: float | None = None) -> bool:
+        """Wait until every acknowledged request has been answered (or ``timeout`` passes)."""
+        return await self.work.wait_idle(timeout)
+
+    # -- Bolt listeners: events are acked by Bolt before they run; the rest ack first -------
+
+    async def _on_mention(
+        self, body: Body, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        self.work.spawn(self._answer_mention(body, Outbox(client), context))
+
+    async def _on_message(
+        self, body: Body, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        self.work.spawn(self._answer_direct_message(body, Outbox(client), context))
+
+    async def _on_home_opened(self, body: Body, client: AsyncWebClient) -> None:
+        self.work.spawn(self._publish_home(body, Outbox(client)))
+
+    async def _on_ketamine(
+        self, ack: AsyncAck, body: Body, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await self._ack_then(ack, self._answer_command(body, Outbox(client), context))
+
+    async def _on_sources(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        await self._ack_then(ack, self._list_sources(body, Outbox(client)))
+
+    async def _on_share(
+        self, ack: AsyncAck, body: Body, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await self._ack_then(ack, self._share(body, Outbox(client), context))
+
+    async def _on_suggestion(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        await self._ack_then(ack, self._pick_suggestion(body, Outbox(client)))
+
+    async def _ack_then(self, ack: AsyncAck, work: Coroutine[Any, Any, None]) -> None:
+        """Ack with an empty body (nothing shows in the channel), then answer in a task."""
+        try:
+            await ack()
+        except BaseException:
+            work.close()
+            self.work.release()
+            raise
+        self.work.spawn(work)
+
+    # -- what each request gets ---------------------------------------------------------------
+
+    async def _answer_mention(self, body: Body, outbox: Outbox, context: AsyncBoltContext) -> None:
+        """Answer in the mention's thread; a crisis reply goes to the member privately."""
+        event = body.get("event") or {}
+        if not self._seen.first_time(body.get("event_id")) or not _from_member(event, context):
+            return
+        responder = self.service.responder  # read once: a reload swaps it whole
+        texts = responder.knowledge.replies.interface
+        user, channel = event["user"], event["channel"]
+        in_thread = event.get("thread_ts")
+        reply = await self.work.think(responder.respond, event.get("text") or "")
+        if reply.kind is ReplyKind.CRISIS:
+            await self._send_crisis_privately(outbox, reply, texts, user, channel, in_thread)
+            return
+        verdict = self.service.cooldown.check(member_key(context, user))
+        if verdict is Verdict.WARN:
+            await outbox.post_ephemeral(
+                channel, user, render_notice(texts.cooldown), thread_ts=in_thread
+            )
+        if verdict is not Verdict.ALLOW:
+            return
+        await outbox.post(channel, render_message(reply), thread_ts=in_thread or event.get("ts"))
+
+    async def _answer_direct_message(
+        self, body: Body, outbox: Outbox, context: AsyncBoltContext
+    ) -> None:
+        """Answer in the DM (in the member's thread if they wrote in one)."""
+        event = body.get("event") or {}
+        if not self._seen.first_time(body.get("event_id")) or not _from_member(event, context):
+            return
+        responder = self.service.responder
+        texts = responder.knowledge.replies.interface
+        user, channel = event["user"], event["channel"]
+        in_thread = event.get("thread_ts")
+        reply = await self.work.think(responder.respond, event.get("text") or "")
+        if reply.kind is not ReplyKind.CRISIS:  # a DM is private already; crisis is never held
+            verdict = self.service.cooldown.check(member_key(context, user))
+            if verdict is Verdict.WARN:
+                await outbox.post_ephemeral(
+                    channel, user, render_notice(texts.cooldown), thread_ts=in_thread
+                )
+            if verdict is not Verdict.ALLOW:
+                return
+        await outbox.post(channel, render_message(reply), thread_ts=in_thread)
+
+    async def _send_crisis_privately(
+        self,
+        outbox: Outbox,
+        reply: Reply,
+        texts: InterfaceTexts,
+        user: str,
+        channel: str,
+        in_thread: str | None,
+    ) -> None:
+        """Resources in a DM plus a private pointer to it; if the DM fails, an ephemeral."""
+        message = render_message(reply)
+        if await outbox.post(user, message):  # a user id as channel: the bot's DM with them
+            notice = render_notice(texts.crisis_sent_privately)
+            await outbox.post_ephemeral(channel, user, notice, thread_ts=in_thread)
+        else:
+            await outbox.post_ephemeral(channel, user, message, thread_ts=in_thread)
+
+    async def _answer_command(self, body: Body, outbox: Outbox, context: AsyncBoltContext) -> None:
+        """``/ketamine QUESTION``: a private answer with a share button; help when empty."""
+        responder = self.service.responder
+        texts = responder.knowledge.replies.interface
+        url = body.get("response_url")
+        question = (body.get("text") or "").strip()
+        if not question:
+            await outbox.respond(url, _ephemeral(render_message(responder.help())))
+            return
+        reply = await self.work.think(responder.respond, question)
+        if reply.kind is not ReplyKind.CRISIS:
+            verdict = self.service.cooldown.check(member_key(context, body.get("user_id", "")))
+            if verdict is Verdict.WARN:
+                await outbox.respond(url, _ephemeral(render_notice(texts.cooldown)))
+            if verdict is not Verdict.ALLOW:
+                return
+        message = render_message(reply, share_label=texts.share_button, echo=True)
+        await outbox.respond(url, _ephemeral(message))
+
+    async def _list_sources(self, body: Body, outbox: Outbox) -> None:
+        """``/ketamine-sources``: every source with its link, privately."""
+        reply = self.service.responder.sources()
+        await outbox.respond(body.get("response_url"), _ephemeral(render_message(reply)))
+
+    async def _share(self, body: Body, outbox: Outbox, context: AsyncBoltContext) -> None:
+        """Post the answer publicly for everyone, then remove the private copy."""
+        responder = self.service.responder
+        texts = responder.knowledge.replies.interface
+        url = body.get("response_url")
+        user = (body.get("user") or {}).get("id", "")
+        try:
+            reply = responder.answer(_action_value(body))
+        except KeyError:  # the entry left the knowledge base since the button was drawn
+            message = render_message(responder.help())
+            await outbox.respond(url, {"replace_original": True, **_ephemeral(message)})
+            return
+        verdict = self.service.cooldown.check(member_key(context, user))
+        if verdict is Verdict.WARN:
+            notice = render_notice(texts.cooldown)
+            await outbox.respond(url, {"replace_original": False, **_ephemeral(notice)})
+        if verdict is not Verdict.ALLOW:
+            return
+        shared = render_shared(reply, user, texts.shared_by)
+        public = {"response_type": "in_channel", "replace_original": False, **shared}
+        if await outbox.respond(url, {**public, **NO_PREVIEWS}):
+            await outbox.respond(url, {"delete_original": True})
+
+    async def _pick_suggestion(self, body: Body, outbox: Outbox) -> None:
+        """Answer the picked entry in place of the message that offered it."""
+        responder = self.service.responder
+        texts = responder.knowledge.replies.interface
+        private = bool((body.get("container") or {}).get("is_ephemeral"))
+        try:
+            reply = responder.answer(_action_value(body))
+        except KeyError:  # the entry left the knowledge base since the button was drawn
+            reply = responder.help()
+        message = render_message(reply, share_label=texts.share_button if private else None)
+        payload = {"replace_original": True, **message, **NO_PREVIEWS}
+        await outbox.respond(body.get("response_url"), payload)
+
+    async def _publish_home(self, body: Body, outbox: Outbox) -> None:
+        """Publish the App Home tab each time a member opens it (it is per member)."""
+        event = body.get("event") or {}
+        if event.get("tab") != "home" or not event.get("user"):
+            return
+        if not self._seen.first_time(body.get("event_id")):
+            return
+        responder = self.service.responder
+        pointer = responder.knowledge.replies.interface.crisis_public_pointer
+        view = render_home(responder.help(), responder.sources(), pointer)
+        await outbox.publish_home(event["user"], view)
+
+
+class _Reserve(AsyncMiddleware):
+    """Listener middleware: count a request as in flight before Bolt acks it.
+
+    A plain ``AsyncMiddleware`` rather than a function, so Bolt spends no time building
+    keyword arguments for it on every request.
+    """
+
+    def __init__(self, work: WorkTracker) -> None:
+        self._work = work
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[Any]],  # the name Bolt passes it by
+    ) -> BoltResponse:
+        self._work.reserve()
+        await next()
+        return resp
+
+
+def member_key(context: AsyncBoltContext, user: str) -> str:
+    """Build the cooldown key from platform, workspace (or org) and user: ``slack:T1:U2``."""
+    workspace = context.team_id or context.enterprise_id or "-"
+    return f"slack:{workspace}:{user}"
+
+
+async def _is_direct_message(event: Body) -> bool:
+    """Claim every event in a DM (edits too, to ignore them); leave channels to the host app."""
+    return event.get("channel_type") == "im"
+
+
+def _from_member(event: Body, context: AsyncBoltContext) -> bool:
+    """Tell whether a person wrote this now: not a bot (this one or another), edit or subtype."""
+    return bool(
+        event.get("user")
+        and event.get("channel")
+        and not event.get("bot_id")
+        and not event.get("subtype")
+        and "edited" not in event
+        and event.get("user") != context.bot_user_id
+    )
+
+
+def _action_value(body: Body) -> str:
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("value") or "")
+
+
+def _ephemeral(message: Message) -> dict[str, Any]:
+    return {"response_type": "ephemeral", **message}

@@ -1,0 +1,250 @@
+"""``ketamine-bot run slack``: the standalone Slack bot, over HTTP or Socket Mode.
+
+HTTP mode serves the Events API, slash commands and interactivity on one path
+(``/slack/events``) plus ``GET /healthz``; Socket Mode opens a websocket to Slack instead
+and needs no public URL. Both build one Bolt ``AsyncApp`` and call ``attach`` on it, as a
+team embedding the bot in its own app would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import os
+import signal
+import sys
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.adapters.slack import attach
+from bot.adapters.slack.delivery import error_code, retry_handlers
+from bot.adapters.slack.handlers import SlackAdapter
+from bot.adapters.slack.settings import (
+    API_TIMEOUT_SECONDS,
+    DRAIN_SECONDS,
+    EVENTS_PATH,
+    HEALTH_PATH,
+    SettingsError,
+    SlackSettings,
+    load_settings,
+)
+from bot.core.service import BotService
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+
+# auth.test / apps.connections.open errors that mean "this token is wrong", not "try later"
+_REFUSED_TOKEN = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "not_allowed_token_type",
+}
+
+log = logging.getLogger("bot.adapters.slack")
+
+
+class StartupError(RuntimeError):
+    """Slack could not be reached when starting; ``str()`` is the one line to print."""
+
+
+class SlackRuntime:
+    """One running Slack bot: HTTP session, Web API client, Bolt app and its transport."""
+
+    def __init__(self, service: BotService, settings: SlackSettings) -> None:
+        self.service = service
+        self.settings = settings
+        self.app: AsyncApp | None = None
+        self.adapter: SlackAdapter | None = None
+        self.port: int | None = None  # the bound HTTP port (useful with port 0)
+        self._session: aiohttp.ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+
+    async def start(self) -> None:
+        """Check the token with Slack, attach the bot, then start taking requests."""
+        settings = self.settings
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS)
+        )
+        client = AsyncWebClient(
+            base_url=settings.api_url,
+            session=self._session,  # one connection pool for every call, not one per call
+            timeout=API_TIMEOUT_SECONDS,
+            retry_handlers=retry_handlers(),
+        )
+        signed_in = await _check_token(client, settings)
+        identity = AuthorizeResult.from_auth_test_response(
+            auth_test_response=signed_in, bot_token=settings.bot_token
+        )
+
+        async def authorize() -> AuthorizeResult:
+            """Reuse the start-up auth.test: no request waits for one (nor sends 50 at once)."""
+            return identity
+
+        self.app = AsyncApp(
+            client=client,  # no token of its own: each request gets the bot token from authorize
+            authorize=authorize,
+            signing_secret=settings.signing_secret or "",
+            name="ketamine-bot",
+            # no assistant-thread helpers (say_stream, set_status...) are used: skip building them
+            attaching_conversation_kwargs_enabled=False,
+        )
+        self.adapter = attach(self.app, self.service)
+        if settings.socket_mode:
+            await self._start_socket_mode(client)
+        else:
+            await self._start_http()
+        log.info(
+            "Slack: signed in to %s as %s (%s)", identity.team, identity.user, identity.bot_user_id
+        )
+
+    async def stop(self) -> None:
+        """Stop taking requests, let acknowledged answers finish, then close connections."""
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.adapter is not None and not await self.adapter.idle(DRAIN_SECONDS):
+            log.warning("Slack: %d answer(s) still unsent at shutdown", self.adapter.work.active)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _start_http(self) -> None:
+        assert self.app is not None
+        web_app = self.app.web_app(path=EVENTS_PATH, port=self.settings.port)
+        web_app.router.add_get(HEALTH_PATH, _health)
+        self._runner = web.AppRunner(web_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        log.info(
+            "Slack: HTTP mode, listening on http://%s:%d%s",
+            self.settings.host,
+            self.port,
+            EVENTS_PATH,
+        )
+
+    async def _start_socket_mode(self, client: AsyncWebClient) -> None:
+        """Open the websocket; a refused app token fails here instead of retrying forever."""
+        assert self.app is not None and self.settings.app_token is not None
+        try:
+            opened = await client.apps_connections_open(app_token=self.settings.app_token)
+        except SlackApiError as error:
+            raise _refusal("SLACK_APP_TOKEN", "apps.connections.open", error, client) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError, SlackClientError) as error:
+            raise _unreachable(client, error) from None
+        self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
+        self._socket.client.wss_uri = opened["url"]  # use the URL we just opened
+        await self._socket.connect_async()
+        log.info("Slack: Socket Mode, connected")
+
+
+def run_slack(service: BotService, port: int | None = None, socket_mode: bool = False) -> int:
+    """Run the Slack bot until SIGINT/SIGTERM; return the process exit code."""
+    try:
+        settings = load_settings(os.environ, port=port, socket_mode=socket_mode)
+    except SettingsError as error:
+        _print_failure(error)
+        return EXIT_CONFIG
+    _configure_logging()
+    # Everything loaded so far (libraries, the knowledge base) lives as long as the process:
+    # keep full garbage collections from walking it again and again, which otherwise pauses
+    # the event loop (and every ack) for tens of milliseconds under load.
+    gc.collect()
+    gc.freeze()
+    try:
+        return asyncio.run(serve(service, settings))
+    except KeyboardInterrupt:  # a second Ctrl-C, or a platform without signal handlers
+        return EXIT_OK
+
+
+async def serve(
+    service: BotService,
+    settings: SlackSettings,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Start the bot, wait for ``stop`` (default: SIGINT/SIGTERM), then shut down cleanly."""
+    runtime = SlackRuntime(service, settings)
+    try:
+        await runtime.start()
+    except SettingsError as error:
+        await runtime.stop()
+        _print_failure(error)
+        return EXIT_CONFIG
+    except StartupError as error:
+        await runtime.stop()
+        _print_failure(error)
+        return EXIT_FAILED
+    stop = stop if stop is not None else _stop_on_signals()
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+    return EXIT_OK
+
+
+async def _check_token(client: AsyncWebClient, settings: SlackSettings) -> AsyncSlackResponse:
+    """Call auth.test once, so a wrong token or URL fails at start with one clear line."""
+    try:
+        return await client.auth_test(token=settings.bot_token)
+    except SlackApiError as error:
+        raise _refusal("SLACK_BOT_TOKEN", "auth.test", error, client) from None
+    except (aiohttp.ClientError, asyncio.TimeoutError, SlackClientError) as error:
+        raise _unreachable(client, error) from None
+
+
+def _refusal(variable: str, method: str, error: SlackApiError, client: AsyncWebClient) -> Exception:
+    code = error_code(error)
+    if code in _REFUSED_TOKEN:
+        return SettingsError(f"{variable} was refused by Slack ({code})")
+    answer = code or f"HTTP {error.response.status_code}"
+    return StartupError(f"the Slack Web API at {client.base_url} answered {method} with {answer}")
+
+
+def _unreachable(client: AsyncWebClient, error: Exception) -> StartupError:
+    reason = str(error) or type(error).__name__
+    return StartupError(f"cannot reach the Slack Web API at {client.base_url}: {reason}")
+
+
+async def _health(request: web.Request) -> web.Response:
+    """Answer load balancers and orchestrators: the process is up and serving."""
+    return web.json_response({"ok": True})
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C raises instead
+            loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+def _configure_logging() -> None:
+    """INFO to stderr, unless the host process configured logging already."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+def _print_failure(error: Exception) -> None:
+    print(f"ketamine-bot run slack: {error}", file=sys.stderr)

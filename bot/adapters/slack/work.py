@@ -1,0 +1,107 @@
+"""Answers in flight after the ack, and the event ids already answered.
+
+Slack wants an ack within 3 seconds, so every answer runs as a task after it. Tracking
+those tasks lets shutdown (and tests) wait for them instead of guessing with sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+log = logging.getLogger("bot.adapters.slack")
+T = TypeVar("T")
+
+
+class WorkTracker:
+    """Count requests from the moment Bolt routes them until their answer has been sent.
+
+    ``reserve`` runs before the ack (as listener middleware), so a request that has been
+    acknowledged but whose listener has not started yet still counts as in flight;
+    ``spawn`` hands the reservation to a task, which releases it when done.
+
+    Answers share the event loop with the acks. Working an answer out (matching) is the
+    CPU-heavy part, so ``think`` lets only one answer do it per pass of the loop: in a
+    burst, new requests are acknowledged first and answers follow (they are never lost).
+    """
+
+    def __init__(self) -> None:
+        self._turn = asyncio.Lock()
+        self._active = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def active(self) -> int:
+        """Requests reserved or running."""
+        return self._active
+
+    def reserve(self) -> None:
+        """Count one more request in flight."""
+        self._active += 1
+        self._idle.clear()
+
+    def release(self) -> None:
+        """Count one request as finished."""
+        self._active -= 1
+        if self._active <= 0:
+            self._active = 0
+            self._idle.set()
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as a task that releases one reservation when it ends."""
+        task = asyncio.get_running_loop().create_task(self._run(work))
+        self._tasks.add(task)  # keep a reference: the loop holds tasks only weakly
+        task.add_done_callback(self._tasks.discard)
+
+    async def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until nothing is in flight; ``False`` if ``timeout`` seconds pass first."""
+        if self._idle.is_set():
+            return True
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    async def think(self, compute: Callable[..., T], *args: Any) -> T:
+        """Run the CPU-bound ``compute(*args)`` in turn, then hand the loop back to the acks."""
+        async with self._turn:
+            result = compute(*args)
+            await asyncio.sleep(0)  # the next answer waits until the loop has polled again
+        return result
+
+    async def _run(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except Exception:  # one failed answer must never take the bot down
+            log.exception("Slack: answering a request failed")
+        finally:
+            self.release()
+
+
+class SeenEvents:
+    """Remember recent Events API ids, so a redelivered event is answered only once.
+
+    Slack redelivers an event when it saw no ack in time (``X-Slack-Retry-Num``); the
+    first delivery may well have been answered already.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(self, event_id: str | None) -> bool:
+        """Record ``event_id``; ``True`` unless it was seen before (no id: always new)."""
+        if not event_id:
+            return True
+        if event_id in self._ids:
+            return False
+        self._ids[event_id] = None
+        if len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+        return True

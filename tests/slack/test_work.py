@@ -1,0 +1,67 @@
+"""The in-flight tracker and the redelivery filter, on their own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.adapters.slack.work import SeenEvents, WorkTracker
+
+
+async def test_idle_waits_for_reserved_and_spawned_work():
+    tracker = WorkTracker()
+    assert await tracker.wait_idle(timeout=0)
+    tracker.reserve()  # acknowledged, listener not started yet
+    assert not await tracker.wait_idle(timeout=0.01)
+    release = asyncio.Event()
+
+    async def answer() -> None:
+        await release.wait()
+
+    tracker.spawn(answer())
+    assert tracker.active == 1
+    release.set()
+    assert await tracker.wait_idle(timeout=5)
+    assert tracker.active == 0
+
+
+async def test_a_failing_answer_is_logged_and_released(caplog):
+    tracker = WorkTracker()
+    tracker.reserve()
+
+    async def broken() -> None:
+        raise RuntimeError("boom")
+
+    with caplog.at_level(logging.ERROR, logger="bot.adapters.slack"):
+        tracker.spawn(broken())
+        assert await tracker.wait_idle(timeout=5)
+    assert "answering a request failed" in caplog.text
+
+
+async def test_answers_are_worked_out_one_at_a_time_in_order():
+    tracker = WorkTracker()
+    order: list[str] = []
+
+    async def answer(name: str) -> None:
+        await tracker.think(order.append, f"{name} starts")
+        await tracker.think(order.append, f"{name} ends")
+
+    for name in ("a", "b"):
+        tracker.reserve()
+        tracker.spawn(answer(name))
+    assert await tracker.wait_idle(timeout=5)
+    assert order == ["a starts", "b starts", "a ends", "b ends"]
+
+
+def test_seen_events_drop_redeliveries_and_forget_the_oldest():
+    seen = SeenEvents(capacity=2)
+    assert [seen.first_time(event) for event in ("E1", "E2", "E1", None, None)] == [
+        True,
+        True,
+        False,
+        True,
+        True,
+    ]
+    assert seen.first_time("E3")  # E1 is forgotten now
+    assert seen.first_time("E1")
+    assert not seen.first_time("E3")
