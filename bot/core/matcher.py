@@ -96,28 +96,35 @@ class Matcher:
             words - known
         )
         shared = self._shared_weight(known)
+        # The F1 of "how much of the phrasing the question says" (overlap / phrasing weight)
+        # and "how much of the question the phrasing explains" (overlap / question weight)
+        # reduces to 2 * overlap / (phrasing weight + question weight).
+        phrasing_weight = self._phrasing_weight
         lexical_scores = {
-            index: self._lexical(overlap, index, query_weight) for index, overlap in shared.items()
+            index: 200 * overlap / (phrasing_weight[index] + query_weight)
+            for index, overlap in shared.items()
         }
         shortlist = heapq.nlargest(MAX_CANDIDATES, lexical_scores, key=lexical_scores.__getitem__)
+        likeness = process.extract(
+            query,
+            [self._keys[index] for index in shortlist],
+            scorer=fuzz.token_sort_ratio,
+            limit=None,
+        )
         best: dict[str, float] = {}
         topical_by_owner: dict[str, float] = {}
-        for index in shortlist:
-            lexical = lexical_scores[index]
-            fuzzy = fuzz.token_sort_ratio(query, self._keys[index])
+        for _, fuzzy, position in likeness:
+            index = shortlist[position]
             owner = self._owners[index]
             topical = topical_by_owner.get(owner)
             if topical is None:
                 shared_with_entry = known & self._entry_words[owner]
-                topical = (
-                    100
-                    * sum(self._weight[word] for word in shared_with_entry)
-                    / max(query_weight, INFORMATION_FLOOR)
+                topical = 100 * sum(self._weight[word] for word in shared_with_entry) / max(
+                    query_weight, INFORMATION_FLOOR
                 )
                 topical_by_owner[owner] = topical
-            score = (1 - ENTRY_SHARE) * (
-                LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * fuzzy
-            ) + ENTRY_SHARE * topical
+            wording = LEXICAL_SHARE * lexical_scores[index] + (1 - LEXICAL_SHARE) * fuzzy
+            score = (1 - ENTRY_SHARE) * wording + ENTRY_SHARE * topical
             if score > best.get(owner, -1.0):
                 best[owner] = score
         ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)[:limit]
@@ -142,12 +149,6 @@ class Matcher:
                 for index in postings:
                     shared[index] += weight
         return shared
-
-    def _lexical(self, overlap: float, index: int, query_weight: float) -> float:
-        """F1 of shared word weight: how much of the phrasing the question says, and back."""
-        coverage = overlap / self._phrasing_weight[index]
-        relevance = overlap / query_weight
-        return 100 * 2 * coverage * relevance / (coverage + relevance)
 
     def complete(self, partial: str, questions: dict[str, str], limit: int) -> list[str]:
         """Entry ids whose question best fits what a member has typed so far."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -99,15 +100,14 @@ def check_phrasings(files: list[LoadedEntries], canonicalizer: Canonicalizer) ->
     # more than this share, so each key is compared only with keys of similar length.
     stretch = (200 - NEAR_DUPLICATE_AT) / NEAR_DUPLICATE_AT
     order = sorted(range(len(keys)), key=lambda index: len(keys[index]))
+    by_length = [keys[index] for index in order]
+    lengths = [len(key) for key in by_length]
     for position, i in enumerate(order):
-        window = []
-        for j in order[position + 1 :]:
-            if len(keys[j]) > len(keys[i]) * stretch:
-                break
-            window.append(j)
+        end = bisect.bisect_right(lengths, lengths[position] * stretch)
+        window = order[position + 1 : end]
         for _, score, offset in process.extract(
             keys[i],
-            [keys[j] for j in window],
+            by_length[position + 1 : end],
             scorer=fuzz.ratio,
             score_cutoff=NEAR_DUPLICATE_AT,
             limit=None,
