@@ -31,4 +31,5 @@ def run_console(
             return 0
         if line.strip().lower() in QUIT_WORDS:
             return 0
-        print("\n" + service.responder.respond(line).text + "\n", file=out, flush=True)
+        reply = service.ask(line, platform="console", member="console:local")
+        print("\n" + reply.text + "\n", file=out, flush=True)

@@ -119,8 +119,10 @@ class Matcher:
             topical = topical_by_owner.get(owner)
             if topical is None:
                 shared_with_entry = known & self._entry_words[owner]
-                topical = 100 * sum(self._weight[word] for word in shared_with_entry) / max(
-                    query_weight, INFORMATION_FLOOR
+                topical = (
+                    100
+                    * sum(self._weight[word] for word in shared_with_entry)
+                    / max(query_weight, INFORMATION_FLOOR)
                 )
                 topical_by_owner[owner] = topical
             wording = LEXICAL_SHARE * lexical_scores[index] + (1 - LEXICAL_SHARE) * fuzzy

@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.cooldown import Cooldown
+from bot.core.reply import Reply
 from bot.core.responder import Responder
 from bot.knowledge import KnowledgeBase, load_knowledge
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One member message and the reply it got, for listeners that count or store.
+
+    Listeners decide what to keep; the core hands them the reply, and ``message`` only
+    for replies that are neither crisis nor advice (whose text is never kept).
+    """
+
+    platform: str
+    member: str
+    message: str | None
+    reply: Reply
+    seconds: float
+    knowledge_version: str
+
+
+Listener = Callable[[Asked], None]
 
 
 class BotService:
@@ -19,6 +45,7 @@ class BotService:
     def __init__(self, knowledge: KnowledgeBase) -> None:
         self.responder = Responder(knowledge)
         self.cooldown = Cooldown(knowledge.limits.cooldown_seconds)
+        self.listeners: list[Listener] = []
 
     @classmethod
     def from_directory(cls, directory: Path | str | None = None) -> BotService:
@@ -29,3 +56,36 @@ class BotService:
     def knowledge(self) -> KnowledgeBase:
         """The knowledge base currently served."""
         return self.responder.knowledge
+
+    def ask(
+        self,
+        message: str,
+        *,
+        platform: str,
+        member: str,
+        responder: Responder | None = None,
+    ) -> Reply:
+        """Answer a member's message and tell every listener (storage, metrics) about it.
+
+        Pass the ``responder`` the adapter already read for this request, so the reply
+        and the adapter's texts come from one knowledge-base version.
+        """
+        responder = responder or self.responder
+        started = time.perf_counter()
+        reply = responder.respond(message)
+        elapsed = time.perf_counter() - started
+        private = reply.kind.value in {"crisis", "advice"}
+        event = Asked(
+            platform=platform,
+            member=member,
+            message=None if private else message,
+            reply=reply,
+            seconds=elapsed,
+            knowledge_version=responder.knowledge.version,
+        )
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:  # counting must never cost a member their answer
+                log.exception("a reply listener failed")
+        return reply

@@ -78,7 +78,12 @@ class KetamineCog(commands.Cog, name=COG_NAME):
         if not self._is_addressed(message) or await self._is_host_command(message):
             return
         responder = self.service.responder  # once: a reload swaps it whole
-        reply = responder.respond(message.content)
+        reply = self.service.ask(
+            message.content,
+            platform="discord",
+            member=member_key(message.author.id),
+            responder=responder,
+        )
         interface = responder.knowledge.replies.interface
         if reply.kind is ReplyKind.CRISIS:
             if message.guild is None:
@@ -135,7 +140,12 @@ class KetamineCog(commands.Cog, name=COG_NAME):
     async def ask(self, interaction: discord.Interaction, question: str | None = None) -> None:
         """``/ketamine question:<text>``: the answer, privately in a server."""
         responder = self.service.responder
-        reply = responder.respond(question or "")
+        reply = self.service.ask(
+            question or "",
+            platform="discord",
+            member=member_key(interaction.user.id),
+            responder=responder,
+        )
         await self._answer(interaction, responder, reply, ephemeral=_in_guild(interaction))
 
     @ask.autocomplete("question")

@@ -34,6 +34,7 @@ from bot.adapters.slack.settings import SEEN_EVENTS
 from bot.adapters.slack.work import SeenEvents, WorkTracker
 from bot.core.cooldown import Verdict
 from bot.core.reply import Reply, ReplyKind
+from bot.core.responder import Responder
 from bot.core.service import BotService
 from bot.knowledge.schema import InterfaceTexts
 
@@ -119,7 +120,7 @@ class SlackAdapter:
         texts = responder.knowledge.replies.interface
         user, channel = event["user"], event["channel"]
         in_thread = event.get("thread_ts")
-        reply = await self.work.think(responder.respond, event.get("text") or "")
+        reply = await self.work.think(self._ask, responder, context, user, event.get("text") or "")
         if reply.kind is ReplyKind.CRISIS:
             await self._send_crisis_privately(outbox, reply, texts, user, channel, in_thread)
             return
@@ -143,7 +144,7 @@ class SlackAdapter:
         texts = responder.knowledge.replies.interface
         user, channel = event["user"], event["channel"]
         in_thread = event.get("thread_ts")
-        reply = await self.work.think(responder.respond, event.get("text") or "")
+        reply = await self.work.think(self._ask, responder, context, user, event.get("text") or "")
         if reply.kind is not ReplyKind.CRISIS:  # a DM is private already; crisis is never held
             verdict = self.service.cooldown.check(member_key(context, user))
             if verdict is Verdict.WARN:
@@ -153,6 +154,12 @@ class SlackAdapter:
             if verdict is not Verdict.ALLOW:
                 return
         await outbox.post(channel, render_message(reply), thread_ts=in_thread)
+
+    def _ask(self, responder: Responder, context: AsyncBoltContext, user: str, text: str) -> Reply:
+        """The core's reply, reported to the service's listeners (storage, metrics)."""
+        return self.service.ask(
+            text, platform="slack", member=member_key(context, user), responder=responder
+        )
 
     async def _send_crisis_privately(
         self,
@@ -180,7 +187,8 @@ class SlackAdapter:
         if not question:
             await outbox.respond(url, _ephemeral(render_message(responder.help())))
             return
-        reply = await self.work.think(responder.respond, question)
+        user = body.get("user_id", "")
+        reply = await self.work.think(self._ask, responder, context, user, question)
         if reply.kind is not ReplyKind.CRISIS:
             verdict = self.service.cooldown.check(member_key(context, body.get("user_id", "")))
             if verdict is Verdict.WARN:
