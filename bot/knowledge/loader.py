@@ -118,7 +118,12 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
         reader.read(settings_path, SettingsFile)[1] if settings_path.exists() else SettingsFile()
     )
 
-    entry_paths = sorted((directory / ENTRIES_FOLDER).glob("*.yaml"))
+    # Hidden names are editors' lock and swap files (emacs .#x.yaml), never entries.
+    entry_paths = sorted(
+        path
+        for path in (directory / ENTRIES_FOLDER).glob("*.yaml")
+        if not path.name.startswith(".")
+    )
     if not entry_paths:
         reader.problems.append(
             Problem(_label(directory / ENTRIES_FOLDER), 1, "no entry files (*.yaml) found")

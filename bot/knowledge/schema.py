@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -27,6 +28,17 @@ Identifier = Annotated[
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 _DOSE = re.compile(r"\b\d+(\.\d+)?\s*(mg|milligrams?|ml|mcg|µg)\b|\bmg\s*/\s*kg\b", re.IGNORECASE)
+# Interface texts the bot fills in: a moderator's edit must keep these words in braces.
+PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "shared_by": ("{user}",),
+    "reload_done": ("{entries}", "{version}"),
+    "reload_unchanged": ("{entries}", "{version}"),
+    "reload_failed": ("{version}",),
+    "unanswered_title": ("{days}",),
+    "unanswered_item": ("{count}", "{question}"),
+    "unanswered_none": ("{days}",),
+    "crisis_alert": ("{link}",),
+}
 
 
 def count_sentences(text: str) -> int:
@@ -179,6 +191,27 @@ class InterfaceTexts(Strict):
     share_button: Text
     shared_by: Text
     suggestion_prompt: Text
+    # feedback and moderators (see bot/adapters/moderators.py)
+    helpful_button: Text
+    not_helpful_button: Text
+    vote_thanks: Text
+    moderators_only: Text
+    reload_done: Text
+    reload_unchanged: Text
+    reload_failed: Text
+    unanswered_title: Text
+    unanswered_item: Text
+    unanswered_none: Text
+    unanswered_off: Text
+    crisis_alert: Text
+
+    @field_validator(*PLACEHOLDERS)
+    @classmethod
+    def _keeps_placeholders(cls, value: str, info: ValidationInfo) -> str:
+        missing = [name for name in PLACEHOLDERS[info.field_name] if name not in value]
+        if missing:
+            raise ValueError(f"keep {' and '.join(missing)} in the text; the bot fills it in")
+        return value
 
 
 class Replies(Strict):

@@ -297,7 +297,7 @@ class FakeDiscord:
             self.on_request(recorded)
         async with self._changed:
             self._changed.notify_all()
-        if not path.startswith("/interactions/") and (
+        if not path.startswith(("/interactions/", "/webhooks/")) and (
             request.headers.get("Authorization") != f"Bot {self.token}"
         ):
             return _json({"message": "401: Unauthorized", "code": 0}, 401)
@@ -327,6 +327,7 @@ class FakeDiscord:
         add("POST", r"/users/@me/channels", self._open_dm)
         add("POST", r"/channels/(?P<channel>\d+)/messages", self._post_message)
         add("POST", r"/interactions/(?P<interaction>\d+)/(?P<token>[^/]+)/callback", self._callback)
+        add("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", self._followup)
 
     def _gateway_bot(self) -> dict[str, Any]:
         return {
@@ -388,6 +389,17 @@ class FakeDiscord:
             )
             response["resource"] = {"type": kind, "message": sent}
         return 200, response
+
+    def _followup(self, body: Any, app: str, token: str) -> tuple[int, Any]:
+        """A follow-up message to an interaction (after a deferred response)."""
+        channel_id = next(
+            (i.get("channel_id") for i in self._interactions.values() if i.get("token") == token),
+            None,
+        )
+        sent = self._message_from(
+            body, channel_id=channel_id or str(payloads.CHANNEL_ID), flags=body.get("flags", 0)
+        )
+        return 200, sent
 
     def _message_from(self, body: dict[str, Any], *, channel_id: str, flags: int) -> dict[str, Any]:
         sent = {

@@ -26,6 +26,7 @@ EPHEMERAL = payloads.EPHEMERAL
 NO_PINGS = {"parse": []}
 CHANNEL_MESSAGE = 4
 AUTOCOMPLETE_RESULT = 8
+ALL_COMMANDS = {"ketamine", "ketamine-sources", "ketamine-reload", "ketamine-unanswered"}
 
 
 def a_question(service: BotService) -> tuple[str, str]:
@@ -44,7 +45,7 @@ async def test_sync_uploads_both_commands_with_their_options(
 
     [upload] = fake.sent("PUT", rf"/applications/{payloads.APPLICATION_ID}/commands")
     commands_by_name = {command["name"]: command for command in upload.body}
-    assert set(commands_by_name) == {"ketamine", "ketamine-sources"}
+    assert set(commands_by_name) == ALL_COMMANDS
     ask = commands_by_name["ketamine"]
     assert ask["type"] == 1
     assert ask["dm_permission"] is True  # DMs are answered too
@@ -70,7 +71,7 @@ async def test_sync_to_one_server_when_a_guild_is_given(
 
     path = rf"/applications/{payloads.APPLICATION_ID}/guilds/{payloads.GUILD_ID}/commands"
     [upload] = fake.sent("PUT", path)
-    assert {command["name"] for command in upload.body} == {"ketamine", "ketamine-sources"}
+    assert {command["name"] for command in upload.body} == ALL_COMMANDS
     assert not fake.sent("PUT", rf"/applications/{payloads.APPLICATION_ID}/commands")
 
 

@@ -260,5 +260,7 @@ async def test_the_cog_loads_the_default_knowledge_base_by_itself(fake: FakeDisc
     assert {command.name for command in host.tree.get_commands()} == {
         "ketamine",
         "ketamine-sources",
+        "ketamine-reload",
+        "ketamine-unanswered",
     }
     await host.close()

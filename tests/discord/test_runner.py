@@ -35,7 +35,12 @@ async def test_runs_syncs_to_the_guild_answers_and_stops_cleanly(
     stop.set()
 
     assert await asyncio.wait_for(running, 5) == 0
-    assert {command["name"] for command in upload.body} == {"ketamine", "ketamine-sources"}
+    assert {command["name"] for command in upload.body} == {
+        "ketamine",
+        "ketamine-sources",
+        "ketamine-reload",
+        "ketamine-unanswered",
+    }
     assert sent.body["embeds"][0]["title"] == question
     assert sent.body["allowed_mentions"] == {"parse": [], "replied_user": False}
 

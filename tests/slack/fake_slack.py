@@ -59,6 +59,7 @@ class FakeSlack:
         self._numbers = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.usergroups: dict[str, list[str]] = {}  # usergroups.users.list answers
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -204,6 +205,15 @@ class FakeSlack:
             return {"ok": True, "view": {"id": "V123", **body.get("view", {})}}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_url}
+        if method == "chat.getPermalink":
+            channel, ts = body.get("channel", ""), str(body.get("message_ts", ""))
+            link = f"https://fake.slack.test/archives/{channel}/p{ts.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
+        if method == "usergroups.users.list":
+            users = self.usergroups.get(str(body.get("usergroup", "")))
+            if users is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": users}
         return {"ok": False, "error": "unknown_method"}
 
     def _take_failure(self, method: str, body: dict[str, Any]) -> Failure | None:

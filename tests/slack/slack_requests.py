@@ -117,11 +117,12 @@ def button_click(
     ephemeral: bool,
     user: str = MEMBER,
     channel: str = CHANNEL,
+    message_ts: str | None = None,
 ) -> str:
     """A ``block_actions`` form body: ``payload=`` and the JSON."""
     container: dict[str, Any] = {
         "type": "message",
-        "message_ts": next_ts(),
+        "message_ts": message_ts or next_ts(),
         "channel_id": channel,
         "is_ephemeral": ephemeral,
     }

@@ -12,7 +12,13 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack import KETAMINE_COMMAND, SOURCES_COMMAND, attach
+from bot.adapters.slack import (
+    KETAMINE_COMMAND,
+    RELOAD_COMMAND,
+    SOURCES_COMMAND,
+    UNANSWERED_COMMAND,
+    attach,
+)
 from bot.adapters.slack.render import render_text
 from bot.adapters.slack.settings import EVENTS_PATH
 from bot.knowledge import load_knowledge
@@ -88,6 +94,8 @@ def test_manifest_declares_every_command_event_and_scope_the_adapter_uses(manife
     assert {command["command"] for command in features["slash_commands"]} == {
         KETAMINE_COMMAND,
         SOURCES_COMMAND,
+        RELOAD_COMMAND,
+        UNANSWERED_COMMAND,
     }
     assert set(settings["event_subscriptions"]["bot_events"]) == {
         "app_mention",
@@ -100,6 +108,7 @@ def test_manifest_declares_every_command_event_and_scope_the_adapter_uses(manife
         "commands",
         "im:history",
         "im:write",
+        "usergroups:read",
     }
     assert settings["interactivity"]["is_enabled"] is True
     assert features["app_home"]["home_tab_enabled"] is True

@@ -1,5 +1,8 @@
 """``KetamineCog``: mentions, DMs, ``/ketamine``, ``/ketamine-sources`` and button presses.
 
+Moderator commands, feedback votes and crisis alerts come from ``ModeratorCommands``
+(``moderation.py``), mixed in here so that a host adds one cog.
+
 Thin by design: what to say always comes from the core's ``Reply``; the cog only
 decides *where* it goes (a reply, a DM, an ephemeral message), renders it and sends it.
 
@@ -15,6 +18,7 @@ Where replies go:
 from __future__ import annotations
 
 import logging
+import os
 
 import discord
 from discord import app_commands
@@ -22,9 +26,12 @@ from discord.ext import commands
 
 from bot.adapters.discord import limits
 from bot.adapters.discord.delivery import can_embed, reply_to, respond, send_privately
+from bot.adapters.discord.moderation import ModeratorCommands
 from bot.adapters.discord.render import render_notice, render_plain, render_reply, shorten
 from bot.adapters.discord.views import COG_NAME, DYNAMIC_ITEMS, reply_view
+from bot.adapters.moderators import Moderation, ModeratorSettings
 from bot.core.cooldown import Verdict
+from bot.core.reload import KnowledgeReloader
 from bot.core.reply import Reply, ReplyKind
 from bot.core.responder import Responder
 from bot.core.service import BotService
@@ -51,24 +58,37 @@ def _in_guild(interaction: discord.Interaction) -> bool:
     return interaction.guild_id is not None
 
 
-class KetamineCog(commands.Cog, name=COG_NAME):
+class KetamineCog(ModeratorCommands, commands.Cog, name=COG_NAME):
     """Answers questions about the ketamine-for-PTSD article in any ``commands.Bot``.
 
     ``service`` is the running ``BotService``; ``None`` loads the default knowledge
-    base (``KNOWLEDGE_DIR`` or the shipped ``knowledge/``).
+    base (``KNOWLEDGE_DIR`` or the shipped ``knowledge/``). ``moderation`` holds the
+    moderator settings, the store for votes and the shared reloader; ``None`` reads the
+    ``MOD_*`` settings from the environment, with no store and a reloader of its own.
     """
 
-    def __init__(self, bot: commands.Bot, service: BotService | None = None) -> None:
+    def __init__(
+        self,
+        bot: commands.Bot,
+        service: BotService | None = None,
+        *,
+        moderation: Moderation | None = None,
+    ) -> None:
         self.bot = bot
         self.service = service if service is not None else BotService.from_directory()
+        self.moderation = moderation or Moderation(ModeratorSettings.from_environment(os.environ))
+        self.reloader = self.moderation.reloader or KnowledgeReloader(self.service)
 
     async def cog_load(self) -> None:
         """Make buttons on earlier messages (even from before a restart) answer again."""
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.reloader.listeners.append(self.tell_moderators_about_reload)
 
     async def cog_unload(self) -> None:
-        """Stop handling button presses."""
+        """Stop handling button presses and reload notices."""
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        if self.tell_moderators_about_reload in self.reloader.listeners:
+            self.reloader.listeners.remove(self.tell_moderators_about_reload)
 
     # -- messages: mentions and DMs -----------------------------------------------------
 
@@ -92,13 +112,14 @@ class KetamineCog(commands.Cog, name=COG_NAME):
                 await reply_to(message, content=render_notice(interface.crisis_sent_privately))
             else:  # DMs closed: a brief public pointer, never their words
                 await reply_to(message, content=render_notice(interface.crisis_public_pointer))
+            await self.alert_crisis(message)
             return
         verdict = self._check_cooldown(message.author.id)
         if verdict is Verdict.WARN:
             await reply_to(message, content=render_notice(interface.cooldown))
         if verdict is not Verdict.ALLOW:
             return
-        view = reply_view(reply)
+        view = reply_view(reply, feedback=self.feedback_labels(interface))
         if can_embed(message):
             await reply_to(message, embed=render_reply(reply), view=view)
         else:
@@ -195,7 +216,10 @@ class KetamineCog(commands.Cog, name=COG_NAME):
             await respond(interaction, ephemeral=True, content=render_notice(interface.cooldown))
             return
         sharer = interface.shared_by.replace("{user}", interaction.user.display_name)
-        await respond(interaction, ephemeral=False, embed=render_reply(reply, shared_by=sharer))
+        view = reply_view(reply, feedback=self.feedback_labels(interface))
+        await respond(
+            interaction, ephemeral=False, embed=render_reply(reply, shared_by=sharer), view=view
+        )
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -225,5 +249,9 @@ class KetamineCog(commands.Cog, name=COG_NAME):
             await respond(interaction, ephemeral=True, content=render_notice(interface.cooldown))
             return
         shareable = ephemeral and reply.kind is ReplyKind.ANSWER and _in_guild(interaction)
-        view = reply_view(reply, share_label=interface.share_button if shareable else None)
+        view = reply_view(
+            reply,
+            share_label=interface.share_button if shareable else None,
+            feedback=self.feedback_labels(interface),
+        )
         await respond(interaction, ephemeral=ephemeral, embed=render_reply(reply), view=view)

@@ -107,3 +107,17 @@ async def respond(
         )
         return False
     return True
+
+
+async def post_to_channel(client: discord.Client, channel_id: int, content: str) -> bool:
+    """Post ``content`` in a channel known only by id (the moderators' alert channel)."""
+    try:
+        await client.get_partial_messageable(channel_id).send(
+            content=content, allowed_mentions=NO_MENTIONS
+        )
+    except discord.HTTPException as error:
+        _log.warning(
+            "could not post in channel %s: HTTP %s (code %s)", channel_id, error.status, error.code
+        )
+        return False
+    return True

@@ -1,7 +1,8 @@
-"""Buttons under replies: suggestions to pick, and "Share in channel" for private answers.
+"""Buttons under replies: suggestions, "Share in channel" for private answers, and feedback.
 
 Each button carries the entry id in its ``custom_id`` (``ketamine:ask:<id>``,
-``ketamine:share:<id>``) and is a ``discord.ui.DynamicItem``: once the classes are
+``ketamine:share:<id>``, ``ketamine:vote:y:<id>`` / ``ketamine:vote:n:<id>``) and is a
+``discord.ui.DynamicItem``: once the classes are
 registered with ``bot.add_dynamic_items``, a press is understood from the id alone, so
 buttons on messages sent before a restart keep working and no per-message view is
 kept in memory.
@@ -10,17 +11,19 @@ kept in memory.
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import discord
 
 from bot.adapters.discord import limits
 from bot.adapters.discord.render import shorten
-from bot.core.reply import Reply
+from bot.core.reply import Reply, ReplyKind
 
 COG_NAME = "Ketamine"
 ASK_PREFIX = "ketamine:ask:"
 SHARE_PREFIX = "ketamine:share:"
+VOTE_PREFIX = "ketamine:vote:"
+HELPFUL, NOT_HELPFUL = "y", "n"
 _ENTRY_ID = r"(?P<entry_id>[a-z0-9]+(?:-[a-z0-9]+)*)"
 
 
@@ -33,6 +36,11 @@ class PressHandler(Protocol):
     async def on_share_press(self, interaction: discord.Interaction, entry_id: str) -> None:
         """Post a privately read answer in the channel."""
 
+    async def on_vote_press(
+        self, interaction: discord.Interaction, entry_id: str, helpful: bool
+    ) -> None:
+        """Count a member's vote on the answer the button is under."""
+
 
 def find_handler(interaction: discord.Interaction) -> PressHandler | None:
     """Find the cog in the bot that received the press (none once it is unloaded)."""
@@ -40,20 +48,42 @@ def find_handler(interaction: discord.Interaction) -> PressHandler | None:
     return get_cog(COG_NAME) if get_cog is not None else None
 
 
-class SuggestionButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.escape(ASK_PREFIX) + _ENTRY_ID
-):
-    """A suggested question; pressing it answers that entry."""
+def _label(item: discord.ui.Item[Any], fallback: str) -> str:
+    return getattr(item, "label", None) or fallback
 
-    def __init__(self, entry_id: str, label: str) -> None:
+
+class _EntryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
+    """A button that names an entry in its ``custom_id`` and hands presses to the cog.
+
+    The base template matches nothing; each subclass gives its own.
+    """
+
+    style: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.secondary
+
+    def __init__(self, entry_id: str, label: str, custom_id: str) -> None:
         super().__init__(
             discord.ui.Button(
-                label=shorten(label, limits.BUTTON_LABEL),
-                style=discord.ButtonStyle.secondary,
-                custom_id=ASK_PREFIX + entry_id,
+                label=shorten(label, limits.BUTTON_LABEL), style=self.style, custom_id=custom_id
             )
         )
         self.entry_id = entry_id
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the press to the cog (none once it is unloaded)."""
+        handler = find_handler(interaction)
+        if handler is not None:
+            await self.hand_to(handler, interaction)
+
+    async def hand_to(self, handler: PressHandler, interaction: discord.Interaction) -> None:
+        """Call the handler method for this kind of button."""
+        raise NotImplementedError
+
+
+class SuggestionButton(_EntryButton, template=re.escape(ASK_PREFIX) + _ENTRY_ID):
+    """A suggested question; pressing it answers that entry."""
+
+    def __init__(self, entry_id: str, label: str) -> None:
+        super().__init__(entry_id, label, ASK_PREFIX + entry_id)
 
     @classmethod
     async def from_custom_id(
@@ -64,29 +94,20 @@ class SuggestionButton(
         /,
     ) -> SuggestionButton:
         """Rebuild the button from a press (also one on a message sent before a restart)."""
-        return cls(match["entry_id"], getattr(item, "label", None) or match["entry_id"])
+        return cls(match["entry_id"], _label(item, match["entry_id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Hand the press to the cog."""
-        handler = find_handler(interaction)
-        if handler is not None:
-            await handler.on_suggestion_press(interaction, self.entry_id)
+    async def hand_to(self, handler: PressHandler, interaction: discord.Interaction) -> None:
+        """Answer the picked entry."""
+        await handler.on_suggestion_press(interaction, self.entry_id)
 
 
-class ShareButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.escape(SHARE_PREFIX) + _ENTRY_ID
-):
+class ShareButton(_EntryButton, template=re.escape(SHARE_PREFIX) + _ENTRY_ID):
     """Under a private answer: post the same answer in the channel, naming who shared it."""
 
+    style = discord.ButtonStyle.primary
+
     def __init__(self, entry_id: str, label: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=shorten(label, limits.BUTTON_LABEL),
-                style=discord.ButtonStyle.primary,
-                custom_id=SHARE_PREFIX + entry_id,
-            )
-        )
-        self.entry_id = entry_id
+        super().__init__(entry_id, label, SHARE_PREFIX + entry_id)
 
     @classmethod
     async def from_custom_id(
@@ -97,31 +118,70 @@ class ShareButton(
         /,
     ) -> ShareButton:
         """Rebuild the button from a press."""
-        return cls(match["entry_id"], getattr(item, "label", None) or match["entry_id"])
+        return cls(match["entry_id"], _label(item, match["entry_id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Hand the press to the cog."""
-        handler = find_handler(interaction)
-        if handler is not None:
-            await handler.on_share_press(interaction, self.entry_id)
+    async def hand_to(self, handler: PressHandler, interaction: discord.Interaction) -> None:
+        """Share the answer in the channel."""
+        await handler.on_share_press(interaction, self.entry_id)
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (SuggestionButton, ShareButton)
+class VoteButton(
+    _EntryButton,
+    template=re.escape(VOTE_PREFIX) + f"(?P<vote>[{HELPFUL}{NOT_HELPFUL}]):" + _ENTRY_ID,
+):
+    """A "Helpful" or "Not helpful" button under an answer; a second press changes the vote."""
+
+    def __init__(self, entry_id: str, helpful: bool, label: str) -> None:
+        vote = HELPFUL if helpful else NOT_HELPFUL
+        super().__init__(entry_id, label, f"{VOTE_PREFIX}{vote}:{entry_id}")
+        self.helpful = helpful
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> VoteButton:
+        """Rebuild the button from a press."""
+        return cls(match["entry_id"], match["vote"] == HELPFUL, _label(item, match["vote"]))
+
+    async def hand_to(self, handler: PressHandler, interaction: discord.Interaction) -> None:
+        """Count the vote."""
+        await handler.on_vote_press(interaction, self.entry_id, self.helpful)
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    SuggestionButton,
+    ShareButton,
+    VoteButton,
+)
 
 
 def _fits(prefix: str, entry_id: str) -> bool:
     return len(prefix + entry_id) <= limits.CUSTOM_ID
 
 
-def reply_view(reply: Reply, *, share_label: str | None = None) -> discord.ui.View | None:
-    """Build the buttons for ``reply``: one per suggestion, and Share given ``share_label``.
+def reply_view(
+    reply: Reply,
+    *,
+    share_label: str | None = None,
+    feedback: tuple[str, str] | None = None,
+) -> discord.ui.View | None:
+    """Build the buttons for ``reply``: one per suggestion, Share given ``share_label``.
 
-    ``None`` when there is nothing to press, so plain replies carry no components.
+    ``feedback`` (the "Helpful" and "Not helpful" labels) adds the two vote buttons to an
+    answer. ``None`` when there is nothing to press, so plain replies carry no components.
     """
     view = discord.ui.View(timeout=None)
-    for suggestion in reply.suggestions[: limits.BUTTONS_PER_MESSAGE - 1]:
+    for suggestion in reply.suggestions[: limits.BUTTONS_PER_MESSAGE - 3]:
         if _fits(ASK_PREFIX, suggestion.entry_id):
             view.add_item(SuggestionButton(suggestion.entry_id, suggestion.question))
+    answer = reply.entry_id if reply.kind is ReplyKind.ANSWER else None
     if share_label and reply.entry_id and _fits(SHARE_PREFIX, reply.entry_id):
         view.add_item(ShareButton(reply.entry_id, share_label))
+    if feedback and answer and _fits(VOTE_PREFIX + "y:", answer):
+        view.add_item(VoteButton(answer, True, feedback[0]))
+        view.add_item(VoteButton(answer, False, feedback[1]))
     return view if view.children else None

@@ -115,9 +115,30 @@ class Outbox:
             return False
         return True
 
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        """The link to a message (chat.getPermalink), or ``None`` when Slack gives none."""
+        data = await self._fetch("chat.getPermalink", {"channel": channel, "message_ts": ts})
+        link = data.get("permalink") if data else None
+        return link if isinstance(link, str) else None
+
+    async def usergroup_members(self, usergroup: str) -> list[str] | None:
+        """The user ids in a user group (usergroups.users.list), ``None`` when it failed."""
+        data = await self._fetch("usergroups.users.list", {"usergroup": usergroup})
+        users = data.get("users") if data else None
+        return [str(user) for user in users] if isinstance(users, list) else None
+
     async def _call(self, method: str, payload: dict[str, Any]) -> bool:
+        return await self._fetch(method, payload, json_body=True) is not None
+
+    async def _fetch(
+        self, method: str, payload: dict[str, Any], *, json_body: bool = False
+    ) -> dict[str, Any] | None:
+        """Call ``method``; its response data, or ``None`` (logged) when it failed."""
         try:
-            await self._client.api_call(method, json=payload)
+            if json_body:
+                response = await self._client.api_call(method, json=payload)
+            else:  # read methods take form parameters
+                response = await self._client.api_call(method, params=payload)
         except SlackApiError as error:
             log.warning(
                 "Slack: %s failed: %s (HTTP %s)",
@@ -125,8 +146,8 @@ class Outbox:
                 error_code(error) or "no error code",
                 error.response.status_code,
             )
-            return False
+            return None
         except _NETWORK_ERRORS as error:
             log.warning("Slack: %s failed: %s", method, type(error).__name__)
-            return False
-        return True
+            return None
+        return response.data if isinstance(response.data, dict) else {}

@@ -20,7 +20,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.moderators import Moderation
 from bot.adapters.slack.delivery import Outbox
+from bot.adapters.slack.moderation import ModeratorListeners
 from bot.adapters.slack.render import (
     SHARE_ACTION,
     SUGGESTION_ACTION,
@@ -33,6 +35,7 @@ from bot.adapters.slack.render import (
 from bot.adapters.slack.settings import SEEN_EVENTS
 from bot.adapters.slack.work import SeenEvents, WorkTracker
 from bot.core.cooldown import Verdict
+from bot.core.reload import KnowledgeReloader
 from bot.core.reply import Reply, ReplyKind
 from bot.core.responder import Responder
 from bot.core.service import BotService
@@ -45,13 +48,20 @@ NO_PREVIEWS = {"unfurl_links": False, "unfurl_media": False}
 Body = dict[str, Any]
 
 
-class SlackAdapter:
-    """The bot's listeners on one Bolt app, answering from one shared ``BotService``."""
+class SlackAdapter(ModeratorListeners):
+    """The bot's listeners on one Bolt app, answering from one shared ``BotService``.
 
-    def __init__(self, service: BotService) -> None:
+    ``moderation`` holds who the moderators are, the store for votes and the unanswered
+    queue, and the reloader shared with other adapters (see ``bot.adapters.moderators``).
+    """
+
+    def __init__(self, service: BotService, moderation: Moderation | None = None) -> None:
         self.service = service
+        self.moderation = moderation or Moderation()
+        self.reloader = self.moderation.reloader or KnowledgeReloader(service)
         self.work = WorkTracker()
         self._seen = SeenEvents(SEEN_EVENTS)
+        self._alert_client = None
 
     def register(self, app: AsyncApp) -> None:
         """Add every listener to ``app``; each acks at once and answers in a task after."""
@@ -63,6 +73,7 @@ class SlackAdapter:
         app.command(SOURCES_COMMAND, middleware=track)(self._on_sources)
         app.action(SHARE_ACTION, middleware=track)(self._on_share)
         app.action(SUGGESTION_ACTION, middleware=track)(self._on_suggestion)
+        self.register_moderator_listeners(app, track)
 
     async def idle(self, timeout: float | None = None) -> bool:
         """Wait until every acknowledged request has been answered (or ``timeout`` passes)."""
@@ -73,11 +84,13 @@ class SlackAdapter:
     async def _on_mention(
         self, body: Body, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
+        self._remember_client(client)
         self.work.spawn(self._answer_mention(body, Outbox(client), context))
 
     async def _on_message(
         self, body: Body, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
+        self._remember_client(client)
         self.work.spawn(self._answer_direct_message(body, Outbox(client), context))
 
     async def _on_home_opened(self, body: Body, client: AsyncWebClient) -> None:
@@ -123,15 +136,12 @@ class SlackAdapter:
         reply = await self.work.think(self._ask, responder, context, user, event.get("text") or "")
         if reply.kind is ReplyKind.CRISIS:
             await self._send_crisis_privately(outbox, reply, texts, user, channel, in_thread)
+            await self.alert_crisis(outbox, channel, event.get("ts"))
             return
-        verdict = self.service.cooldown.check(member_key(context, user))
-        if verdict is Verdict.WARN:
-            await outbox.post_ephemeral(
-                channel, user, render_notice(texts.cooldown), thread_ts=in_thread
-            )
-        if verdict is not Verdict.ALLOW:
+        if await self._held_back(outbox, context, user, channel, in_thread, texts):
             return
-        await outbox.post(channel, render_message(reply), thread_ts=in_thread or event.get("ts"))
+        message = render_message(reply, feedback=self.feedback_labels(texts))
+        await outbox.post(channel, message, thread_ts=in_thread or event.get("ts"))
 
     async def _answer_direct_message(
         self, body: Body, outbox: Outbox, context: AsyncBoltContext
@@ -145,15 +155,30 @@ class SlackAdapter:
         user, channel = event["user"], event["channel"]
         in_thread = event.get("thread_ts")
         reply = await self.work.think(self._ask, responder, context, user, event.get("text") or "")
-        if reply.kind is not ReplyKind.CRISIS:  # a DM is private already; crisis is never held
-            verdict = self.service.cooldown.check(member_key(context, user))
-            if verdict is Verdict.WARN:
-                await outbox.post_ephemeral(
-                    channel, user, render_notice(texts.cooldown), thread_ts=in_thread
-                )
-            if verdict is not Verdict.ALLOW:
-                return
-        await outbox.post(channel, render_message(reply), thread_ts=in_thread)
+        # A DM is private already; a crisis reply is never held back.
+        if reply.kind is not ReplyKind.CRISIS and await self._held_back(
+            outbox, context, user, channel, in_thread, texts
+        ):
+            return
+        message = render_message(reply, feedback=self.feedback_labels(texts))
+        await outbox.post(channel, message, thread_ts=in_thread)
+
+    async def _held_back(
+        self,
+        outbox: Outbox,
+        context: AsyncBoltContext,
+        user: str,
+        channel: str,
+        in_thread: str | None,
+        texts: InterfaceTexts,
+    ) -> bool:
+        """Apply the member's cooldown: tell them privately once, then stay quiet."""
+        verdict = self.service.cooldown.check(member_key(context, user))
+        if verdict is Verdict.WARN:
+            await outbox.post_ephemeral(
+                channel, user, render_notice(texts.cooldown), thread_ts=in_thread
+            )
+        return verdict is not Verdict.ALLOW
 
     def _ask(self, responder: Responder, context: AsyncBoltContext, user: str, text: str) -> Reply:
         """The core's reply, reported to the service's listeners (storage, metrics)."""
@@ -195,7 +220,9 @@ class SlackAdapter:
                 await outbox.respond(url, _ephemeral(render_notice(texts.cooldown)))
             if verdict is not Verdict.ALLOW:
                 return
-        message = render_message(reply, share_label=texts.share_button, echo=True)
+        message = render_message(
+            reply, share_label=texts.share_button, echo=True, feedback=self.feedback_labels(texts)
+        )
         await outbox.respond(url, _ephemeral(message))
 
     async def _list_sources(self, body: Body, outbox: Outbox) -> None:
@@ -221,7 +248,7 @@ class SlackAdapter:
             await outbox.respond(url, {"replace_original": False, **_ephemeral(notice)})
         if verdict is not Verdict.ALLOW:
             return
-        shared = render_shared(reply, user, texts.shared_by)
+        shared = render_shared(reply, user, texts.shared_by, feedback=self.feedback_labels(texts))
         public = {"response_type": "in_channel", "replace_original": False, **shared}
         if await outbox.respond(url, {**public, **NO_PREVIEWS}):
             await outbox.respond(url, {"delete_original": True})
@@ -235,7 +262,11 @@ class SlackAdapter:
             reply = responder.answer(_action_value(body))
         except KeyError:  # the entry left the knowledge base since the button was drawn
             reply = responder.help()
-        message = render_message(reply, share_label=texts.share_button if private else None)
+        message = render_message(
+            reply,
+            share_label=texts.share_button if private else None,
+            feedback=self.feedback_labels(texts),
+        )
         payload = {"replace_original": True, **message, **NO_PREVIEWS}
         await outbox.respond(body.get("response_url"), payload)
 

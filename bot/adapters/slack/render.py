@@ -28,6 +28,9 @@ HOME_BLOCKS_LIMIT = 100
 ECHO_LIMIT = 500  # characters of the member's own question shown back to them
 
 SHARE_ACTION = "ketamine_share"
+HELPFUL_ACTION = "ketamine_vote_helpful"
+NOT_HELPFUL_ACTION = "ketamine_vote_not_helpful"
+VOTE_ACTION = re.compile(rf"^(?:{HELPFUL_ACTION}|{NOT_HELPFUL_ACTION})$")
 SUGGESTION_ACTION_PREFIX = "ketamine_suggestion_"
 SUGGESTION_ACTION = re.compile(rf"^{SUGGESTION_ACTION_PREFIX}\d+$")
 
@@ -51,12 +54,14 @@ def render_blocks(
     *,
     share_label: str | None = None,
     echo: bool = False,
+    feedback: tuple[str, str] | None = None,
 ) -> list[Block]:
     """Render every part of ``reply`` as blocks, the disclaimer last.
 
     ``share_label`` adds a "Share in channel" button to an answer (for ephemeral replies);
     ``echo`` quotes the member's question back first (for slash commands, whose text Slack
-    does not show).
+    does not show); ``feedback`` (the "Helpful" and "Not helpful" labels) adds the vote
+    buttons to an answer.
     """
     blocks = []
     if echo and reply.question.strip() and reply.kind is not ReplyKind.CRISIS:
@@ -64,6 +69,8 @@ def render_blocks(
     blocks += _content(reply)
     if share_label and reply.kind is ReplyKind.ANSWER and reply.entry_id:
         blocks.append(_share_button(share_label, reply.entry_id))
+    if feedback and reply.kind is ReplyKind.ANSWER and reply.entry_id:
+        blocks.append(_vote_buttons(feedback, reply.entry_id))
     blocks.append(_context(_markup(reply.disclaimer)))
     return blocks
 
@@ -73,20 +80,23 @@ def render_message(
     *,
     share_label: str | None = None,
     echo: bool = False,
+    feedback: tuple[str, str] | None = None,
 ) -> Message:
     """Build ``text`` and ``blocks`` for chat.postMessage, chat.postEphemeral or a response_url."""
     return {
         "text": render_text(reply),
-        "blocks": render_blocks(reply, share_label=share_label, echo=echo),
+        "blocks": render_blocks(reply, share_label=share_label, echo=echo, feedback=feedback),
     }
 
 
-def render_shared(reply: Reply, sharer: str, shared_by: str) -> Message:
+def render_shared(
+    reply: Reply, sharer: str, shared_by: str, *, feedback: tuple[str, str] | None = None
+) -> Message:
     """Render an answer a member shares publicly: who shared it, never what they asked."""
     line = escape(shared_by).replace("{user}", mention(sharer))
     return {
         "text": f"{line}\n\n{render_text(reply)}",
-        "blocks": [_context(line), *render_blocks(reply)],
+        "blocks": [_context(line), *render_blocks(reply, feedback=feedback)],
     }
 
 
@@ -174,6 +184,28 @@ def _share_button(label: str, entry_id: str) -> Block:
                 "value": entry_id,
                 "style": "primary",
             }
+        ],
+    }
+
+
+def _vote_buttons(labels: tuple[str, str], entry_id: str) -> Block:
+    helpful, not_helpful = labels
+    return {
+        "type": "actions",
+        "block_id": "ketamine_feedback",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": HELPFUL_ACTION,
+                "text": _plain(helpful),
+                "value": entry_id,
+            },
+            {
+                "type": "button",
+                "action_id": NOT_HELPFUL_ACTION,
+                "text": _plain(not_helpful),
+                "value": entry_id,
+            },
         ],
     }
 
