@@ -1,4 +1,4 @@
-"""``ketamine-bot``: ask, console, sources, validate, evaluate, run.
+"""``ketamine-bot``: ask, console, sources, validate, evaluate, run, report, config check.
 
 Chat libraries are imported only by ``run``, so ``ask`` starts fast.
 """
@@ -64,8 +64,39 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("platform", nargs="?", choices=["slack", "discord", "console"])
     run.add_argument("--port", type=int, default=None, help="HTTP port for Slack (default $PORT)")
     run.add_argument("--socket-mode", action="store_true", help="Slack Socket Mode")
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve /healthz, /readyz, /metrics on this port too (default $METRICS_PORT)",
+    )
     _knowledge_option(run)
+
+    config = commands.add_parser("config", help="check the settings from the environment/.env")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_check = config_commands.add_parser(
+        "check", help="show what is set (secrets masked) and what is missing; exit 2 on a problem"
+    )
+    config_check.add_argument("platform", nargs="?", choices=["slack", "discord"])
+    config_check.add_argument("--socket-mode", action="store_true", help="Slack Socket Mode")
+    _knowledge_option(config_check)
+
+    report = commands.add_parser("report", help="write the knowledge report for moderators")
+    report.add_argument("--format", choices=["html", "markdown"], default="html")
+    report.add_argument("--output", metavar="FILE", type=Path, help="default: standard output")
+    report.add_argument("--days", type=_positive_int, default=30, help="period (default 30)")
+    report.add_argument(
+        "--stale-days", type=_positive_int, default=180, help="review age (default 180)"
+    )
+    _knowledge_option(report)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def _knowledge_dir(args: argparse.Namespace) -> Path:
@@ -130,8 +161,20 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from bot.runner import run
+    from bot.settings import SettingsProblem, export_env_file
 
-    return run(_load_service(args), args.platform, port=args.port, socket_mode=args.socket_mode)
+    try:
+        export_env_file()  # before the knowledge base loads: .env may set KNOWLEDGE_DIR
+    except SettingsProblem as problem:
+        print(f"ketamine-bot run: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    return run(
+        _load_service(args),
+        args.platform,
+        port=args.port,
+        socket_mode=args.socket_mode,
+        metrics_port=args.metrics_port,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -154,6 +197,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "config":
+            from bot.ops.check import check_config
+
+            return check_config(
+                getattr(args, "knowledge", None), args.platform, socket_mode=args.socket_mode
+            )
+        if args.command == "report":
+            from bot.moderation.report import report_command
+
+            return report_command(args)
         return _run(args)
     except KnowledgeError as error:
         print("ketamine-bot: the knowledge base has problems:", file=sys.stderr)

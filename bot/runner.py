@@ -1,50 +1,201 @@
-"""``ketamine-bot run``: start the platforms whose settings are present, else the console."""
+"""``ketamine-bot run``: every configured platform in one process and one event loop.
+
+Discord and Slack (HTTP or Socket Mode) run side by side, sharing one ``BotService``, one
+store, one knowledge reloader, one set of metrics; with no platform configured the
+console starts instead. Settings are checked before anything starts (one line per
+problem, exit 2). SIGTERM or SIGINT: stop taking events, let the answers in flight
+finish (``SHUTDOWN_TIMEOUT`` at most), close the connections, exit 0.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
+import gc
+import logging
 import os
+import signal
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from bot.core.service import BotService
+from bot.ops.lifecycle import EXIT_CONFIG, EXIT_OK
+from bot.settings import Settings, SettingsProblem, load_settings
 
-EXIT_CONFIG = 2
+if TYPE_CHECKING:
+    from bot.adapters.discord.config import DiscordSettings
+    from bot.adapters.moderators import ModeratorSettings
+    from bot.adapters.slack.settings import SlackSettings
+
+__all__ = [
+    "EXIT_CONFIG",
+    "Plan",
+    "configured_platforms",
+    "plan_run",
+    "run",
+    "serve",
+    "shared_problems",
+]
+
+log = logging.getLogger("bot.runner")
 
 
-def configured_platforms() -> list[str]:
-    """Platforms whose tokens are in the environment."""
-    platforms = []
-    if os.environ.get("SLACK_BOT_TOKEN") or os.environ.get("SLACK_SIGNING_SECRET"):
-        platforms.append("slack")
-    if os.environ.get("DISCORD_TOKEN"):
-        platforms.append("discord")
-    return platforms
+@dataclass
+class Plan:
+    """What ``run`` will start, every setting checked."""
+
+    settings: Settings
+    platforms: list[str]
+    slack: SlackSettings | None = None
+    discord: DiscordSettings | None = None
+    moderators: ModeratorSettings | None = None
+    metrics_port: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # extra discord.py options (tests)
+
+
+def configured_platforms(settings: Settings | None = None) -> list[str]:
+    """Platforms whose settings are present in the environment (and ``.env``)."""
+    return (settings or load_settings()).platforms()
+
+
+def plan_run(
+    settings: Settings,
+    platform: str | None = None,
+    *,
+    port: int | None = None,
+    socket_mode: bool = False,
+    metrics_port: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Plan:
+    """Check every setting ``run`` needs; ``SettingsProblem`` lists each problem, prefixed.
+
+    The adapters' own loaders check their variables, so the messages are the ones
+    ``run slack`` and ``run discord`` have always printed.
+    """
+    environ = os.environ if environ is None else environ
+    if platform == "console":
+        return Plan(settings, [])
+    platforms = [platform] if platform else settings.platforms()
+    if socket_mode and not platform and "slack" not in platforms:
+        platforms.insert(0, "slack")
+    plan = Plan(settings, platforms, metrics_port=_pick(metrics_port, settings.metrics_port))
+    problems: list[str] = []
+    if "slack" in platforms:
+        from bot.adapters.slack.settings import SettingsError
+        from bot.adapters.slack.settings import load_settings as slack_settings
+
+        try:
+            loaded = slack_settings(environ, port=port, socket_mode=socket_mode)
+            plan.slack = dataclasses.replace(loaded, host=settings.host)
+        except SettingsError as error:
+            problems.append(f"ketamine-bot run slack: {error}")
+    if "discord" in platforms:
+        from bot.adapters.discord.config import DiscordSettings
+        from bot.adapters.discord.config import SettingsError as DiscordError
+
+        try:
+            plan.discord = DiscordSettings.from_environment(environ)
+        except DiscordError as error:
+            problems.append(f"ketamine-bot run discord: {error}")
+    if platforms:
+        problems.extend(shared_problems(plan, environ))
+    if problems:
+        raise SettingsProblem(problems)
+    return plan
+
+
+def shared_problems(plan: Plan, environ: Mapping[str, str]) -> list[str]:
+    """Moderators, database URL and ports: settings every platform shares."""
+    from bot.adapters.moderators import ModeratorSettings, ModeratorSettingsError
+    from bot.storage import StorageError
+    from bot.storage.config import database_url
+
+    problems = []
+    try:
+        plan.moderators = ModeratorSettings.from_environment(environ)
+    except ModeratorSettingsError as error:
+        problems.append(f"ketamine-bot run: {error}")
+    url = plan.settings.database_url
+    try:
+        database_url(url.get_secret_value() if url else None)
+    except StorageError:
+        problems.append("ketamine-bot run: DATABASE_URL is malformed: expected a database URL")
+    slack_port = plan.slack.port if plan.slack and not plan.slack.socket_mode else None
+    if plan.metrics_port and plan.metrics_port == slack_port:
+        problems.append(
+            "ketamine-bot run: METRICS_PORT must differ from the Slack port (or be left unset: "
+            "the Slack server serves /metrics too)"
+        )
+    return problems
+
+
+def _pick(option: int | None, setting: int | None) -> int | None:
+    return option if option is not None else setting
 
 
 def run(
     service: BotService,
-    platform: str | None,
+    platform: str | None = None,
     port: int | None = None,
     socket_mode: bool = False,
+    metrics_port: int | None = None,
 ) -> int:
-    """Run one platform, or whichever is configured; the console when none is."""
-    if platform is None:
-        platforms = configured_platforms()
-        if len(platforms) > 1:
+    """Run ``platform``, or every configured one; the console when none is. The exit code."""
+    try:
+        settings = load_settings()
+        plan = plan_run(
+            settings, platform, port=port, socket_mode=socket_mode, metrics_port=metrics_port
+        )
+    except SettingsProblem as problem:
+        for line in problem.lines:
             print(
-                "ketamine-bot run: both Slack and Discord are configured; "
-                "start them separately with 'run slack' and 'run discord'",
+                line if line.startswith("ketamine-bot") else f"ketamine-bot run: {line}",
                 file=sys.stderr,
             )
-            return EXIT_CONFIG
-        platform = platforms[0] if platforms else "console"
-    if platform == "slack":
-        from bot.adapters.slack.runner import run_slack
+        return EXIT_CONFIG
+    if not plan.platforms:
+        from bot.adapters.console import run_console
 
-        return run_slack(service, port=port, socket_mode=socket_mode)
-    if platform == "discord":
-        from bot.adapters.discord.runner import run_discord
+        return run_console(service)
+    from bot.ops.logs import configure_logging
 
-        return run_discord(service)
-    from bot.adapters.console import run_console
+    configure_logging(
+        log_format=settings.log_format, level=settings.log_level, secrets=settings.secrets()
+    )
+    # Everything loaded so far (libraries, the knowledge base) lives as long as the process:
+    # keep full garbage collections from walking it again and again (event-loop pauses).
+    gc.collect()
+    gc.freeze()
+    try:
+        return asyncio.run(serve(service, plan))
+    except KeyboardInterrupt:  # a platform without signal handlers
+        return EXIT_OK
 
-    return run_console(service)
+
+async def serve(service: BotService, plan: Plan, stop: asyncio.Event | None = None) -> int:
+    """Run ``plan`` until ``stop`` is set (default: SIGINT/SIGTERM); the exit code."""
+    from bot.ops.process import BotProcess
+
+    return await BotProcess(service, plan).run(stop if stop is not None else _stop_on_signals())
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def request_stop(signum: int) -> None:
+        if stop.is_set():
+            log.warning(
+                "%s again: still finishing the answers in flight", signal.Signals(signum).name
+            )
+        else:
+            log.info("%s received: shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows; not main thread
+            loop.add_signal_handler(signum, request_stop, signum)
+    return stop

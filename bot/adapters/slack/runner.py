@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Sequence
 
 import aiohttp
 from aiohttp import web
@@ -25,6 +26,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.adapters.moderators import Moderation
 from bot.adapters.slack import attach
 from bot.adapters.slack.delivery import error_code, retry_handlers
 from bot.adapters.slack.handlers import SlackAdapter
@@ -56,6 +58,20 @@ _REFUSED_TOKEN = {
 log = logging.getLogger("bot.adapters.slack")
 
 
+class _TokenFromClient(logging.Filter):
+    """Drop Bolt's warning that ``SLACK_BOT_TOKEN`` is unused: by design, the client has it.
+
+    Bolt reads ``SLACK_BOT_TOKEN`` from the environment by itself and warns, at every start,
+    that the client we give it takes precedence; an admin would read that as a problem.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromClient())
+
+
 class StartupError(RuntimeError):
     """Slack could not be reached when starting; ``str()`` is the one line to print."""
 
@@ -63,9 +79,20 @@ class StartupError(RuntimeError):
 class SlackRuntime:
     """One running Slack bot: HTTP session, Web API client, Bolt app and its transport."""
 
-    def __init__(self, service: BotService, settings: SlackSettings) -> None:
+    name = "slack"
+
+    def __init__(
+        self,
+        service: BotService,
+        settings: SlackSettings,
+        routes: Sequence[web.RouteDef] | None = None,
+        moderation: Moderation | None = None,
+    ) -> None:
         self.service = service
         self.settings = settings
+        self.moderation = moderation  # None: attach() reads the MOD_* settings itself
+        # GET routes served beside /slack/events in HTTP mode (health, readiness, metrics)
+        self.routes = list(routes) if routes is not None else [web.get(HEALTH_PATH, _health)]
         self.app: AsyncApp | None = None
         self.adapter: SlackAdapter | None = None
         self.port: int | None = None  # the bound HTTP port (useful with port 0)
@@ -102,7 +129,7 @@ class SlackRuntime:
             # no assistant-thread helpers (say_stream, set_status...) are used: skip building them
             attaching_conversation_kwargs_enabled=False,
         )
-        self.adapter = attach(self.app, self.service)
+        self.adapter = attach(self.app, self.service, moderation=self.moderation)
         if settings.socket_mode:
             await self._start_socket_mode(client)
         else:
@@ -111,15 +138,42 @@ class SlackRuntime:
             "Slack: signed in to %s as %s (%s)", identity.team, identity.user, identity.bot_user_id
         )
 
-    async def stop(self) -> None:
-        """Stop taking requests, let acknowledged answers finish, then close connections."""
+    @property
+    def connected(self) -> bool:
+        """Taking events: HTTP server listening, or the Socket Mode websocket open."""
+        if self._runner is not None:
+            return True
+        socket = self._socket.client if self._socket is not None else None
+        if socket is None or socket.closed or socket.stale:
+            return False
+        return socket.current_session is not None and not socket.current_session.closed
+
+    @property
+    def in_flight(self) -> int:
+        """Requests acknowledged (or being acknowledged) whose answer is not sent yet."""
+        return self.adapter.work.active if self.adapter is not None else 0
+
+    async def wait_connected(self) -> None:
+        """Nothing to wait for: ``start`` returns once Slack can reach the bot."""
+
+    async def finished(self) -> None:
+        """Never returns by itself: the HTTP server and Socket Mode (it reconnects) run on."""
+        await asyncio.get_running_loop().create_future()
+
+    async def close_intake(self) -> None:
+        """Stop taking requests: close the websocket, or stop listening for HTTP."""
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
         if self._runner is not None:
+            # stops listening at once; requests being read get up to DRAIN_SECONDS
             await self._runner.cleanup()
             self._runner = None
-        if self.adapter is not None and not await self.adapter.idle(DRAIN_SECONDS):
+
+    async def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
+        """Stop taking requests, let acknowledged answers finish, then close connections."""
+        await self.close_intake()
+        if self.adapter is not None and not await self.adapter.idle(drain_seconds):
             log.warning("Slack: %d answer(s) still unsent at shutdown", self.adapter.work.active)
         if self._session is not None:
             await self._session.close()
@@ -128,8 +182,8 @@ class SlackRuntime:
     async def _start_http(self) -> None:
         assert self.app is not None
         web_app = self.app.web_app(path=EVENTS_PATH, port=self.settings.port)
-        web_app.router.add_get(HEALTH_PATH, _health)
-        self._runner = web.AppRunner(web_app, access_log=None)
+        web_app.add_routes(self.routes)
+        self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=DRAIN_SECONDS)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()
