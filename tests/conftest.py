@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from bot.core.responder import Responder
 from bot.core.service import BotService
 from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.storage import Store
 from tests.network_guard import loopback_only
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,3 +38,24 @@ def responder(knowledge: KnowledgeBase) -> Responder:
 def service(knowledge: KnowledgeBase) -> BotService:
     """A fresh service per test, so cooldowns never leak between tests."""
     return BotService(knowledge)
+
+
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    """A private copy of the shipped knowledge base that a test may edit."""
+    copy = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, copy)
+    return copy
+
+
+@pytest.fixture()
+def live_service(folder: Path) -> BotService:
+    """A service answering from ``folder``, for tests that edit or reload it."""
+    return BotService(load_knowledge(folder))
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A SQLite store in the test's own folder."""
+    with Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}", secret=b"test secret") as opened:
+        yield opened

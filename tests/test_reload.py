@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,23 +16,10 @@ from bot.core import reload as reload_module
 from bot.core.reload import KnowledgeFilter, KnowledgeReloader, ReloadResult
 from bot.core.service import Asked, BotService
 from bot.knowledge import load_knowledge
-from tests.conftest import KNOWLEDGE_DIR
 
 ENTRY_FILE = Path("entries") / "overview.yaml"
 NEW_ANSWER = "A short new answer that a moderator wrote while the bot was running."
 WAIT = 10.0  # seconds; a generous bound, never a sleep
-
-
-@pytest.fixture()
-def folder(tmp_path: Path) -> Path:
-    copy = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE_DIR, copy)
-    return copy
-
-
-@pytest.fixture()
-def live_service(folder: Path) -> BotService:
-    return BotService(load_knowledge(folder))
 
 
 @pytest.fixture()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from bot.core.reload import KnowledgeReloader, ReloadResult
 from bot.core.service import BotService
 from bot.knowledge import Problem, load_knowledge
 from bot.storage import Store, VoteCount
-from tests.conftest import KNOWLEDGE_DIR
 from tests.discord import payloads
 from tests.discord.conftest import (
     MESSAGES,
@@ -37,24 +35,6 @@ MOD_ROLE_ID = 930_000_000_000_000_777
 ALERT_CHANNEL_ID = 920_000_000_000_000_999
 CRISIS_WORDS = "i cant go on, i want to end my life tonight"
 FOLLOWUPS = rf"/webhooks/{payloads.APPLICATION_ID}/[^/]+"
-
-
-@pytest.fixture()
-def folder(tmp_path: Path) -> Path:
-    copy = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE_DIR, copy)
-    return copy
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}", secret=b"test secret") as opened:
-        yield opened
-
-
-@pytest.fixture()
-def live_service(folder: Path) -> BotService:
-    return BotService(load_knowledge(folder))
 
 
 def moderation_for(

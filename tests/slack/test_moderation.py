@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,7 +21,6 @@ from bot.core.reload import KnowledgeReloader, ReloadResult
 from bot.core.service import BotService
 from bot.knowledge import Problem, load_knowledge
 from bot.storage import Store, VoteCount
-from tests.conftest import KNOWLEDGE_DIR
 from tests.slack.conftest import SlackHarness
 from tests.slack.fake_slack import TEAM_ID, Call, FakeSlack
 from tests.slack.slack_requests import (
@@ -40,24 +38,6 @@ GROUP_MEMBER = "U0MOD2"
 USERGROUP = "S0MODS"
 ALERT_CHANNEL = "C0ALERTS"
 CRISIS_WORDS = "i cant go on, i want to end my life tonight"
-
-
-@pytest.fixture()
-def folder(tmp_path: Path) -> Path:
-    copy = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE_DIR, copy)
-    return copy
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}", secret=b"test secret") as opened:
-        yield opened
-
-
-@pytest.fixture()
-def live_service(folder: Path) -> BotService:
-    return BotService(load_knowledge(folder))
 
 
 def moderation_for(
