@@ -10,7 +10,7 @@ import re
 import unicodedata
 
 _MENTION = re.compile(r"<(?:@[!&]?\w+|#\w+(?:\|[^>]*)?|!\w+(?:\^[^>]*)?(?:\|[^>]*)?|a?:\w+:\d+)>")
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _APOSTROPHE = re.compile(r"(?<=\w)['’‘`´](?=\w)")
 _PERCENT = re.compile(r"%")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -35,7 +35,7 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _FORMAT_CHARACTERS.sub("", text)
     text = _MENTION.sub(" ", text)
-    text = _URL.sub(" ", text)
+    text = LINK.sub(" ", text)
     text = text.casefold()
     text = _APOSTROPHE.sub("", text)
     text = _PERCENT.sub(" percent ", text)

@@ -17,6 +17,8 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.core.normalize import LINK
+
 log = logging.getLogger(__name__)
 
 DEFAULT_SQLITE_PATH = Path("data") / "ketamine-bot.sqlite3"
@@ -26,7 +28,6 @@ MAX_KEPT_TEXT = 300
 """Characters of an unanswered question kept for moderators; a question is rarely longer."""
 
 _MENTION = re.compile(r"<[@#!][^>\s]*>|<a?:\w+:\d+>")
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _NUMBER_RUN = re.compile(r"\+?\d[\d\s().-]*\d")
 _PERSONAL_DIGITS = 7
@@ -145,7 +146,7 @@ def redact(text: str) -> str | None:
     what the question was about.
     """
     text = _MENTION.sub("@someone", text)
-    text = _URL.sub("[link]", text)
+    text = LINK.sub("[link]", text)
     text = _EMAIL.sub("[e-mail]", text)
     text = _NUMBER_RUN.sub(_redact_number, text)
     text = _SPACES.sub(" ", text).strip()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from urllib.parse import urlencode
 
 import aiohttp
 import pytest
@@ -25,8 +24,8 @@ from bot.storage.config import database_url
 from bot.storage.store import metadata
 from tests.production.process import BotProcess, slack_environment
 from tests.production.test_run_slack import FORM, ask
-from tests.slack.fake_slack import TEAM_ID, FakeSlack
-from tests.slack.slack_requests import CHANNEL, sign, slash_command
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.slack_requests import button_click, sign, slash_command
 
 DATABASE = os.environ.get("TEST_DATABASE_URL")
 SECRET = "replicas-share-this-secret"
@@ -51,32 +50,14 @@ def empty_database() -> str:
 
 def vote(action_id: str, entry_id: str, *, member: str, message_ts: str, response_url: str) -> str:
     """A click on an answer's Helpful / Not helpful button, as Slack posts it."""
-    payload = {
-        "type": "block_actions",
-        "user": {"id": member, "username": "member", "team_id": TEAM_ID},
-        "api_app_id": "A123",
-        "token": "legacy-verification-token",
-        "container": {
-            "type": "message",
-            "message_ts": message_ts,
-            "channel_id": CHANNEL,
-            "is_ephemeral": False,
-        },
-        "trigger_id": "1.2.3",
-        "team": {"id": TEAM_ID, "domain": "fake"},
-        "channel": {"id": CHANNEL, "name": "support"},
-        "response_url": response_url,
-        "actions": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "block_id": "ketamine_feedback",
-                "value": entry_id,
-                "action_ts": "1700000000.1",
-            }
-        ],
-    }
-    return urlencode({"payload": json.dumps(payload)})
+    return button_click(
+        action_id,
+        entry_id,
+        response_url=response_url,
+        ephemeral=False,
+        user=member,
+        message_ts=message_ts,
+    )
 
 
 async def post(session: aiohttp.ClientSession, port: int, body: str) -> None:

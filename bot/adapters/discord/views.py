@@ -59,14 +59,27 @@ class _EntryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?
     """
 
     style: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.secondary
+    prefix: ClassVar[str] = ""
 
-    def __init__(self, entry_id: str, label: str, custom_id: str) -> None:
+    def __init__(self, entry_id: str, label: str, custom_id: str | None = None) -> None:
+        custom_id = custom_id or self.prefix + entry_id
         super().__init__(
             discord.ui.Button(
                 label=shorten(label, limits.BUTTON_LABEL), style=self.style, custom_id=custom_id
             )
         )
         self.entry_id = entry_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> _EntryButton:
+        """Rebuild the button from a press (also one on a message sent before a restart)."""
+        return cls(match["entry_id"], _label(item, match["entry_id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Hand the press to the cog (none once it is unloaded)."""
@@ -82,19 +95,7 @@ class _EntryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?
 class SuggestionButton(_EntryButton, template=re.escape(ASK_PREFIX) + _ENTRY_ID):
     """A suggested question; pressing it answers that entry."""
 
-    def __init__(self, entry_id: str, label: str) -> None:
-        super().__init__(entry_id, label, ASK_PREFIX + entry_id)
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> SuggestionButton:
-        """Rebuild the button from a press (also one on a message sent before a restart)."""
-        return cls(match["entry_id"], _label(item, match["entry_id"]))
+    prefix = ASK_PREFIX
 
     async def hand_to(self, handler: PressHandler, interaction: discord.Interaction) -> None:
         """Answer the picked entry."""
@@ -105,20 +106,7 @@ class ShareButton(_EntryButton, template=re.escape(SHARE_PREFIX) + _ENTRY_ID):
     """Under a private answer: post the same answer in the channel, naming who shared it."""
 
     style = discord.ButtonStyle.primary
-
-    def __init__(self, entry_id: str, label: str) -> None:
-        super().__init__(entry_id, label, SHARE_PREFIX + entry_id)
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ShareButton:
-        """Rebuild the button from a press."""
-        return cls(match["entry_id"], _label(item, match["entry_id"]))
+    prefix = SHARE_PREFIX
 
     async def hand_to(self, handler: PressHandler, interaction: discord.Interaction) -> None:
         """Share the answer in the channel."""
