@@ -54,6 +54,9 @@ def test_no_prose_is_copied_from_the_article(knowledge: KnowledgeBase):
             copied += [f"{entry.id}.{field}: {' '.join(run)}" for run in runs(text) & article]
         for phrasing in entry.phrasings:
             copied += [f"{entry.id}.phrasing: {' '.join(run)}" for run in runs(phrasing) & article]
+    for topic in knowledge.not_covered.values():
+        for text in (topic.topic, *topic.phrasings):
+            copied += [f"{topic.id}: {' '.join(run)}" for run in runs(text) & article]
     # Entry files are checked field by field above (their `section:` names the article's
     # heading on purpose); sources.yaml holds bibliographic references, which must be exact.
     texts = [ROOT / "knowledge" / name for name in ("replies.yaml", "safety.yaml", "synonyms.yaml")]
@@ -69,6 +72,7 @@ def test_the_article_figures_carry_over_exactly(knowledge: KnowledgeBase):
     answers = {entry.id: entry.answer for entry in knowledge.entries.values()}
     assert "52.54" in answers["study-score-before"]
     assert "28.78" in answers["study-score-after"]
+    assert "52.54" in answers["study-score-after"]  # "before and after" is asked as one question
     assert "75%" in answers["study-clinically-significant"]
     assert "62%" in answers["study-remission"]
     assert "117" in answers["study-participants"]
@@ -100,3 +104,58 @@ def test_crisis_resources_are_the_exact_published_ones(knowledge: KnowledgeBase)
     assert (
         "Anywhere else: findahelpline.com lists free, confidential lines by country." in resources
     )
+
+
+NOT_COVERED_MUST_INCLUDE = [
+    "medicare",
+    "addicted",
+    "psilocybin",
+    "clinic",
+    "drug test",
+    "system",
+    "ocd",
+    "legal",
+    "ssri",
+    "stellate ganglion",
+]
+
+
+def test_not_covered_topics_are_specific_and_point_somewhere(knowledge: KnowledgeBase):
+    topics = knowledge.not_covered
+    assert len(topics) >= 10
+    for topic in topics.values():
+        assert topic.id not in knowledge.entries, topic.id
+        assert len(topic.phrasings) >= 6, topic.id
+        assert 1 <= len(topic.closest) <= 3, topic.id
+        assert all(entry_id in knowledge.entries for entry_id in topic.closest), topic.id
+        # the topic is read inside "The article doesn't say anything about {topic}"
+        assert topic.topic[0].islower() and not topic.topic.endswith((".", "?")), topic.id
+    wordings = " | ".join(
+        text.lower() for topic in topics.values() for text in (topic.topic, *topic.phrasings)
+    )
+    assert [word for word in NOT_COVERED_MUST_INCLUDE if word not in wordings] == []
+
+
+def test_not_covered_phrasings_get_the_not_covered_reply(
+    knowledge: KnowledgeBase, responder: Responder
+):
+    wrong = []
+    for topic in knowledge.not_covered.values():
+        for phrasing in topic.phrasings:
+            reply = responder.respond(phrasing)
+            if reply.kind is not ReplyKind.NOT_COVERED or reply.topic != topic.id:
+                wrong.append(f"{topic.id}: {phrasing!r} -> {reply.entry_id or reply.kind.value}")
+    assert wrong == []
+
+
+@pytest.mark.parametrize(
+    "question", ["dose it work", "dose ketamine work for ptsd", "how fast dose ketamin work"]
+)
+def test_dose_typed_for_does_never_reaches_the_dose_entry(responder: Responder, question: str):
+    assert responder.respond(question).entry_id != "study-dose"
+
+
+def test_dose_entry_phrasings_are_about_amounts(knowledge: KnowledgeBase):
+    amount = re.compile(r"\b(how much|dosage|dose of|mg|milligrams|amount|strong|big a dose|low)\b")
+    vague = [p for p in knowledge.entries["study-dose"].phrasings if not amount.search(p)]
+    assert vague == []
