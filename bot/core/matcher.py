@@ -13,13 +13,13 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from rapidfuzz import fuzz, process
 
 from bot.core.normalize import normalize
 from bot.core.phrases import TypoCorrector
 from bot.core.synonyms import Canonicalizer
-from bot.knowledge.schema import Entry
 
 MAX_QUERY_WORDS = 60
 MIN_TYPO_LENGTH = 6
@@ -29,6 +29,19 @@ UNKNOWN_WORD_WEIGHT = 4.0
 LEXICAL_SHARE = 0.5
 ENTRY_SHARE = 0.5
 INFORMATION_FLOOR = 5.0  # a question must carry this much word weight to score fully
+
+
+class Matchable(Protocol):
+    """An entry, or a topic the article does not cover: both are found the same way."""
+
+    @property
+    def id(self) -> str: ...  # noqa: D102
+    @property
+    def question(self) -> str: ...  # noqa: D102
+    @property
+    def phrasings(self) -> list[str]: ...  # noqa: D102
+    @property
+    def answer(self) -> str: ...  # noqa: D102
 
 
 @dataclass(frozen=True)
@@ -42,7 +55,7 @@ class Match:
 class Matcher:
     """An index of canonical phrasings; ``rank`` returns the best entries for a question."""
 
-    def __init__(self, entries: Iterable[Entry], canonicalizer: Canonicalizer) -> None:
+    def __init__(self, entries: Iterable[Matchable], canonicalizer: Canonicalizer) -> None:
         self._canonicalizer = canonicalizer
         self._keys: list[str] = []
         self._words: list[frozenset[str]] = []

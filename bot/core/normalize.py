@@ -41,3 +41,27 @@ def normalize(text: str) -> str:
     text = _PERCENT.sub(" percent ", text)
     text = _NOT_WORD.sub(" ", text)
     return " ".join(text.split())
+
+
+ENCODER_WINDOW_CHARACTERS = 600  # about 128 tokens of chat English: what the encoder reads
+ENCODER_MAX_WINDOWS = 4  # a 100 KB paste costs at most four windows, never a stall
+
+
+def encoder_windows(text: str) -> list[str]:
+    """The message as the sentence encoder should read it, cut into windows.
+
+    The encoder sees case, accents and punctuation (it was trained on them), but not
+    mentions, links or invisible characters. A long message is read as its first
+    windows and its last one, so distress at the end of a long story is still seen.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = _FORMAT_CHARACTERS.sub("", text)
+    text = LINK.sub(" ", _MENTION.sub(" ", text))
+    text = " ".join(text.split())
+    if not text:
+        return []
+    size = ENCODER_WINDOW_CHARACTERS
+    starts = list(range(0, len(text), size))
+    if len(starts) > ENCODER_MAX_WINDOWS:
+        starts = [*starts[: ENCODER_MAX_WINDOWS - 1], len(text) - size]
+    return [text[start : start + size] for start in starts]

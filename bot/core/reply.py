@@ -19,7 +19,9 @@ class ReplyKind(str, Enum):
     CLARIFY = "clarify"
     FALLBACK = "fallback"
     CRISIS = "crisis"
+    CHECK_IN = "check_in"
     ADVICE = "advice"
+    NOT_COVERED = "not_covered"
     SOURCES = "sources"
     HELP = "help"
 
@@ -55,6 +57,19 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A button the member answers a check-in with: ``support`` or ``other``."""
+
+    id: str
+    label: str
+
+
+SUPPORT = "support"  # "yes, I'd like support": the full crisis reply (and the opt-in alert)
+OTHER = "other"  # "no, I was asking about something else": the ordinary reply
+PRIVATE_KINDS = frozenset({"crisis", "check_in", "advice"})  # their text is never kept
+
+
+@dataclass(frozen=True)
 class Reply:
     """Everything a member should read, in parts an adapter can lay out natively."""
 
@@ -73,6 +88,18 @@ class Reply:
     entry_id: str | None = None
     score: float | None = None
     topic: str | None = None
+    question_prompt: str | None = None
+    choices: tuple[Choice, ...] = ()
+
+    @property
+    def private(self) -> bool:
+        """Sent only to the member (DM or ephemeral), and its text never stored."""
+        return self.kind.value in PRIVATE_KINDS
+
+    @property
+    def safety_first(self) -> bool:
+        """Resources come first and no cooldown ever holds this reply back."""
+        return self.kind in (ReplyKind.CRISIS, ReplyKind.CHECK_IN)
 
     @property
     def text(self) -> str:
@@ -81,6 +108,11 @@ class Reply:
         if self.kind is ReplyKind.CRISIS:
             blocks.append("\n".join(f"- {item}" for item in self.items))
             blocks.append(self.body)
+        elif self.kind is ReplyKind.CHECK_IN:
+            blocks.append(self.body)
+            blocks.append("\n".join(f"- {item}" for item in self.items))
+            blocks.append(self.question_prompt or "")
+            blocks.append("\n".join(f"[{choice.label}]" for choice in self.choices))
         else:
             blocks.append(self.body)
             if self.items:
@@ -113,4 +145,5 @@ class Reply:
             "suggestions": [
                 {"entry_id": s.entry_id, "question": s.question} for s in self.suggestions
             ],
+            "choices": [{"id": c.id, "label": c.label} for c in self.choices],
         }

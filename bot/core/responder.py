@@ -1,21 +1,43 @@
 """The one entry point: a member's message in, a ``Reply`` out.
 
 Order matters and is the product's safety promise: crisis language first (resources,
-never an answer), then personal medical questions (a pointer to a clinician, never a
-dose), and only then the knowledge base.
+never an answer), then an uncertain signal (a private check-in that carries the
+resources), then personal medical questions (a pointer to a clinician, never a dose),
+and only then the knowledge base. ``screen`` and ``finish`` split that in two so a
+cooldown can sit between the safety screen and the expensive matching.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.core.encoder import SentenceEncoder, shared_encoder
 from bot.core.matcher import Matcher
-from bot.core.normalize import normalize
-from bot.core.reply import Citation, Reply, ReplyKind, Suggestion
-from bot.core.safety import SafetyCheck
+from bot.core.normalize import encoder_windows, normalize
+from bot.core.reply import OTHER, SUPPORT, Choice, Citation, Reply, ReplyKind, Suggestion
+from bot.core.safety import Concern, SafetyCheck, SafetyVerdict
 from bot.core.synonyms import Canonicalizer
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.schema import AdviceTopic
 
 AUTOCOMPLETE_LIMIT = 25
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A message after the safety screen, before any matching."""
+
+    message: str
+    normalized: str
+    vectors: np.ndarray  # one row per encoder window; no rows for an empty message
+    verdict: SafetyVerdict | None
+
+    @property
+    def urgent(self) -> bool:
+        """Crisis or check-in: answered at once, never held back by a cooldown."""
+        return self.verdict is not None and self.verdict.concern is not Concern.ADVICE
 
 
 class Responder:
@@ -24,18 +46,21 @@ class Responder:
     Build a new ``Responder`` to change knowledge; swapping the reference is atomic.
     """
 
-    def __init__(self, knowledge: KnowledgeBase) -> None:
+    def __init__(self, knowledge: KnowledgeBase, encoder: SentenceEncoder | None = None) -> None:
         self.knowledge = knowledge
+        self.encoder = encoder or shared_encoder()
         synonyms = knowledge.synonyms
         canonicalizer = Canonicalizer(synonyms.synonyms, synonyms.ignore_words)
-        self._matcher = Matcher(knowledge.entries.values(), canonicalizer)
+        self._matcher = Matcher(
+            [*knowledge.entries.values(), *knowledge.not_covered.values()], canonicalizer
+        )
         known_words = {
             word
             for entry in knowledge.entries.values()
             for text in (entry.question, entry.answer, *entry.phrasings)
             for word in normalize(text).split()
         }
-        self._safety = SafetyCheck(knowledge.safety, known_words)
+        self._safety = SafetyCheck(knowledge.safety, knowledge.detectors, known_words)
         replies = knowledge.replies
         self._greetings = {normalize(text) for text in replies.greetings}
         self._source_requests = {normalize(text) for text in replies.sources_requests}
@@ -45,15 +70,31 @@ class Responder:
 
     def respond(self, message: str) -> Reply:
         """Turn a member's message into the reply they should read."""
+        return self.finish(self.screen(message))
+
+    def screen(self, message: str) -> Screened:
+        """Encode the message and run the safety screen: every message, whatever it holds."""
         normalized = normalize(message)
+        windows = encoder_windows(message)
+        vectors = self.encoder.encode(windows)
+        return Screened(message, normalized, vectors, self._safety.check(normalized, vectors))
+
+    def finish(self, screened: Screened) -> Reply:
+        """The reply for a screened message: safety replies first, then the knowledge base."""
+        message, verdict = screened.message, screened.verdict
+        if verdict is not None and verdict.concern is Concern.CRISIS:
+            return self.crisis(message)
+        if verdict is not None and verdict.concern is Concern.CHECK_IN:
+            return self.check_in(message, self.ordinary(screened))
+        if verdict is not None and verdict.topic is not None:
+            return self.advice(message, verdict.topic)
+        return self.ordinary(screened)
+
+    def ordinary(self, screened: Screened) -> Reply:
+        """What the knowledge base says, as if no safety concern had been raised."""
+        message, normalized = screened.message, screened.normalized
         if not normalized or normalized in self._greetings:
             return self.help(message)
-        verdict = self._safety.check(normalized)
-        if verdict is not None:
-            if verdict.crisis:
-                return self.crisis(message)
-            assert verdict.topic is not None
-            return self.advice(message, verdict.topic)
         if normalized in self._source_requests:
             return self.sources(message)
         return self._match(message, normalized)
@@ -77,7 +118,7 @@ class Responder:
             score=score,
         )
 
-    def crisis(self, question: str) -> Reply:
+    def crisis(self, question: str = "") -> Reply:
         """Resources first, a plain word that this is not a crisis service, nothing else."""
         crisis = self.knowledge.safety.crisis
         return self._reply(
@@ -87,6 +128,32 @@ class Responder:
             body=crisis.message,
             items=tuple(crisis.resources),
         )
+
+    def check_in(self, question: str, ordinary: Reply) -> Reply:
+        """Ask, kindly and privately, with the resources already there.
+
+        ``entry_id`` carries the entry the member would otherwise have been answered
+        with, so "No, I was asking about something else" can give that answer.
+        """
+        check_in = self.knowledge.safety.check_in
+        return self._reply(
+            question,
+            ReplyKind.CHECK_IN,
+            title=check_in.title,
+            body=check_in.message,
+            items=tuple(self.knowledge.safety.crisis.resources),
+            question_prompt=check_in.question,
+            choices=(Choice(SUPPORT, check_in.yes_button), Choice(OTHER, check_in.no_button)),
+            entry_id=ordinary.entry_id if ordinary.kind is ReplyKind.ANSWER else None,
+        )
+
+    def after_check_in(self, choice: str, entry_id: str | None) -> Reply:
+        """The member's answer to a check-in: the crisis reply, or the ordinary answer."""
+        if choice == SUPPORT:
+            return self.crisis()
+        if entry_id and entry_id in self.knowledge.entries:
+            return self.answer(entry_id)
+        return self.help()
 
     def advice(self, question: str, topic: AdviceTopic) -> Reply:
         """Why the bot can't advise on this, who can, and a related general entry."""
@@ -136,14 +203,18 @@ class Responder:
             lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
             clear_winner = best.score >= settings.clear_lead_at and lead >= settings.clear_lead
             if best.score >= settings.answer_at or clear_winner:
+                if best.entry_id in self.knowledge.not_covered:
+                    return self.not_covered(best.entry_id, message, best.score)
                 return self.answer(best.entry_id, message, best.score)
         if best is not None and best.score >= settings.clarify_at:
             replies = self.knowledge.replies
             suggestions = tuple(
                 Suggestion(match.entry_id, self._questions[match.entry_id])
                 for match in ranked[: settings.max_suggestions]
-                if match.score >= settings.clarify_at
+                if match.score >= settings.clarify_at and match.entry_id in self._questions
             )
+            if best.entry_id in self.knowledge.not_covered:
+                return self.not_covered(best.entry_id, message, best.score)
             return self._reply(
                 message,
                 ReplyKind.CLARIFY,
@@ -159,6 +230,24 @@ class Responder:
             title=replies.fallback_title,
             body=replies.fallback,
             score=best.score if best else None,
+        )
+
+    def not_covered(self, topic_id: str, question: str = "", score: float | None = None) -> Reply:
+        """Say plainly that the article does not cover this, and offer what it does cover."""
+        topic = self.knowledge.not_covered[topic_id]
+        replies = self.knowledge.replies
+        suggestions = tuple(
+            Suggestion(entry_id, self._questions[entry_id]) for entry_id in topic.closest
+        )
+        return self._reply(
+            question or topic.topic,
+            ReplyKind.NOT_COVERED,
+            title=replies.not_covered_title,
+            body=replies.not_covered.replace("{topic}", topic.topic),
+            suggestions=suggestions,
+            suggestions_label=replies.related_prompt if suggestions else None,
+            topic=topic.id,
+            score=score,
         )
 
     def _citation(self, source_id: str) -> Citation:

@@ -1,51 +1,78 @@
-"""Safety comes before matching: crisis language first, then personal medical questions."""
+"""Safety comes before matching: crisis, then an uncertain check-in, then personal advice.
+
+Trained detectors over the message's sentence vector decide (``knowledge/models/``);
+a short floor of unmistakable phrases in ``safety.yaml`` catches what no model may
+miss, in any language the floor lists. The thresholds live with the weights.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 
+import numpy as np
+
+from bot.core.detector import Detector
 from bot.core.phrases import PhraseSet, TypoCorrector, phrase_words
-from bot.knowledge.schema import AdviceTopic, SafetyFile
+from bot.knowledge.schema import AdviceTopic, DetectorFile, SafetyFile
+
+
+class Concern(str, Enum):
+    """Why a message must not get an ordinary answer straight away."""
+
+    CRISIS = "crisis"
+    CHECK_IN = "check_in"
+    ADVICE = "advice"
 
 
 @dataclass(frozen=True)
 class SafetyVerdict:
-    """Why a message must not get an ordinary answer."""
+    """What the screen found, and how sure the detector was (``None``: the phrase floor)."""
 
-    crisis: bool
+    concern: Concern
+    score: float | None = None
     topic: AdviceTopic | None = None
 
 
 class SafetyCheck:
-    """Classify a normalized message as crisis, personal advice, or neither."""
+    """Screen one message: its normalized words and its sentence vector."""
 
-    def __init__(self, safety: SafetyFile, known_words: Iterable[str]) -> None:
-        crisis = safety.crisis
-        self._crisis = PhraseSet(crisis.phrases)
-        self._warning_signs = [PhraseSet([sign]) for sign in crisis.warning_signs]
-        self._signs_needed = crisis.warning_signs_needed
-        self._not_personal = PhraseSet(crisis.not_personal)
+    def __init__(
+        self,
+        safety: SafetyFile,
+        detectors: Mapping[str, DetectorFile],
+        known_words: Iterable[str],
+    ) -> None:
+        self._floor = PhraseSet(safety.crisis.phrases)
+        self._crisis = Detector(detectors["crisis"])
+        self._advice = Detector(detectors["advice"])
         self._topics = [(topic, PhraseSet(topic.phrases)) for topic in safety.advice.topics]
-        targets = phrase_words(crisis.phrases) | phrase_words(crisis.warning_signs)
-        for topic in safety.advice.topics:
-            targets |= phrase_words(topic.phrases)
+        targets = phrase_words(safety.crisis.phrases)
         self._corrector = TypoCorrector(targets, known_words)
 
-    def check(self, normalized: str) -> SafetyVerdict | None:
-        """Return a verdict when the message needs a safety reply, else ``None``."""
-        if not normalized:
+    def check(self, normalized: str, vector: np.ndarray | None) -> SafetyVerdict | None:
+        """A verdict when the message needs a safety reply, else ``None``.
+
+        ``vector`` is ``None`` only for a message with nothing in it to encode.
+        """
+        if normalized and self._floor.find(self._corrector.correct(normalized)):
+            return SafetyVerdict(Concern.CRISIS)
+        if vector is None:
             return None
-        text = self._corrector.correct(normalized)
-        personal = self._not_personal.remove(text)
-        if self._crisis.find(personal) or self._count_warning_signs(personal) >= self._signs_needed:
-            return SafetyVerdict(crisis=True)
-        for topic, phrases in self._topics:
-            if phrases.find(text):
-                return SafetyVerdict(crisis=False, topic=topic)
+        crisis = self._crisis.probability(vector)
+        if crisis >= self._crisis.thresholds["crisis"]:
+            return SafetyVerdict(Concern.CRISIS, crisis)
+        if crisis >= self._crisis.thresholds["check_in"]:
+            return SafetyVerdict(Concern.CHECK_IN, crisis)
+        advice = self._advice.probability(vector)
+        if advice >= self._advice.thresholds["advice"]:
+            return SafetyVerdict(Concern.ADVICE, advice, self._topic(normalized))
         return None
 
-    def _count_warning_signs(self, text: str) -> int:
-        """Signs that mean little alone ("tonight", "my rifle") but a lot together."""
-        words = frozenset(text.split())
-        return sum(1 for sign in self._warning_signs if sign.could_match(words) and sign.find(text))
+    def _topic(self, normalized: str) -> AdviceTopic:
+        """The first topic whose words the question uses; the last topic catches the rest."""
+        for topic, phrases in self._topics:
+            if phrases.find(normalized):
+                return topic
+        return self._topics[-1][0]

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.cooldown import Cooldown
+from bot.core.alerts import AlertGate, AlertLimiter
+from bot.core.cooldown import Cooldown, Verdict
 from bot.core.reply import Reply
 from bot.core.responder import Responder
 from bot.knowledge import KnowledgeBase, load_knowledge
@@ -21,7 +22,7 @@ class Asked:
     """One member message and the reply it got, for listeners that count or store.
 
     Listeners decide what to keep; the core hands them the reply, and ``message`` only
-    for replies that are neither crisis nor advice (whose text is never kept).
+    for replies that are not private (crisis, check-in, advice: their text is never kept).
     """
 
     platform: str
@@ -35,6 +36,14 @@ class Asked:
 Listener = Callable[[Asked], None]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A reply, or the cooldown that held it back (``WARN``: tell the member once)."""
+
+    reply: Reply | None
+    cooldown: Verdict = Verdict.ALLOW
+
+
 class BotService:
     """The running bot's state shared by every adapter in one process.
 
@@ -44,7 +53,11 @@ class BotService:
 
     def __init__(self, knowledge: KnowledgeBase) -> None:
         self.responder = Responder(knowledge)
-        self.cooldown = Cooldown(knowledge.limits.cooldown_seconds)
+        limits = knowledge.limits
+        self.cooldown = Cooldown(limits.cooldown_seconds)
+        self.alerts: AlertGate = AlertLimiter(
+            limits.alert_window_minutes * 60, limits.alerts_per_channel
+        )
         self.listeners: list[Listener] = []
 
     @classmethod
@@ -64,21 +77,29 @@ class BotService:
         platform: str,
         member: str,
         responder: Responder | None = None,
-    ) -> Reply:
+        limited: bool = True,
+    ) -> Outcome:
         """Answer a member's message and tell every listener (storage, metrics) about it.
 
-        Pass the ``responder`` the adapter already read for this request, so the reply
-        and the adapter's texts come from one knowledge-base version.
+        The safety screen runs first, always; a member inside their cooldown then skips
+        matching, storage and metrics, unless the screen found a crisis or a reason to
+        check in, which no cooldown ever holds back. Pass the ``responder`` the adapter
+        already read for this request, so reply and texts share one knowledge version.
+        ``limited=False`` is for the console, whose one member floods nobody.
         """
         responder = responder or self.responder
         started = time.perf_counter()
-        reply = responder.respond(message)
+        screened = responder.screen(message)
+        if limited and not screened.urgent:
+            verdict = self.cooldown.check(member)
+            if verdict is not Verdict.ALLOW:
+                return Outcome(None, verdict)
+        reply = responder.finish(screened)
         elapsed = time.perf_counter() - started
-        private = reply.kind.value in {"crisis", "advice"}
         event = Asked(
             platform=platform,
             member=member,
-            message=None if private else message,
+            message=None if reply.private else message,
             reply=reply,
             seconds=elapsed,
             knowledge_version=responder.knowledge.version,
@@ -88,4 +109,4 @@ class BotService:
                 listener(event)
             except Exception:  # counting must never cost a member their answer
                 log.exception("a reply listener failed")
-        return reply
+        return Outcome(reply)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.knowledge.schema import Entry, Limits, Matching, Replies, SafetyFile, Source, SynonymsFile
+from bot.knowledge.schema import (
+    DetectorFile,
+    Entry,
+    Limits,
+    Matching,
+    NotCoveredTopic,
+    Replies,
+    SafetyFile,
+    Source,
+    SynonymsFile,
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,8 @@ class KnowledgeBase:
     replies: Replies
     matching: Matching = field(default_factory=Matching)
     limits: Limits = field(default_factory=Limits)
+    detectors: dict[str, DetectorFile] = field(default_factory=dict)
+    not_covered: dict[str, NotCoveredTopic] = field(default_factory=dict)
 
     def section_of(self, entry_id: str) -> str:
         """The article section an entry answers."""

@@ -9,7 +9,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core.synonyms import Canonicalizer
 from bot.knowledge.problems import Problem
-from bot.knowledge.schema import EntryFile, SafetyFile, SourcesFile
+from bot.knowledge.schema import EntryFile, NotCoveredFile, SafetyFile, SourcesFile
 from bot.knowledge.yamlfile import YamlDocument
 
 NEAR_DUPLICATE_AT = 92.0
@@ -142,4 +142,24 @@ def check_safety(document: YamlDocument, safety: SafetyFile, entry_ids: set[str]
                     f"related_entry '{topic.related_entry}' is not an entry id",
                 )
             )
+    return problems
+
+
+def check_not_covered(
+    document: YamlDocument, not_covered: NotCoveredFile, entry_ids: set[str]
+) -> list[Problem]:
+    """Topic ids apart from entry ids and from each other; every closest entry real."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, topic in enumerate(not_covered.topics):
+        if topic.id in entry_ids or topic.id in seen:
+            line = document.line_of(("topics", index, "id"))
+            problems.append(Problem(document.label, line, f"id '{topic.id}' is already used"))
+        seen.add(topic.id)
+        for position, entry_id in enumerate(topic.closest):
+            if entry_id not in entry_ids:
+                line = document.line_of(("topics", index, "closest", position))
+                problems.append(
+                    Problem(document.label, line, f"closest '{entry_id}' is not an entry id")
+                )
     return problems

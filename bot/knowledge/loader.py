@@ -13,13 +13,16 @@ from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.checks import (
     LoadedEntries,
     check_entries,
+    check_not_covered,
     check_phrasings,
     check_safety,
     check_sources,
 )
+from bot.knowledge.models import DETECTORS, MODELS_FOLDER, read_detector, stale_training
 from bot.knowledge.problems import KnowledgeError, Problem
 from bot.knowledge.schema import (
     EntryFile,
+    NotCoveredFile,
     Replies,
     SafetyFile,
     SettingsFile,
@@ -35,7 +38,10 @@ REQUIRED_FILES: dict[str, type[BaseModel]] = {
     "safety.yaml": SafetyFile,
     "replies.yaml": Replies,
 }
-OPTIONAL_FILES: dict[str, type[BaseModel]] = {"settings.yaml": SettingsFile}
+OPTIONAL_FILES: dict[str, type[BaseModel]] = {
+    "settings.yaml": SettingsFile,
+    "not-covered.yaml": NotCoveredFile,
+}
 
 
 def default_knowledge_dir() -> Path:
@@ -113,6 +119,12 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
             parts[name] = (None, None)
         else:
             parts[name] = reader.read(path, model)
+    not_covered_path = directory / "not-covered.yaml"
+    not_covered_doc, not_covered = (
+        reader.read(not_covered_path, NotCoveredFile)
+        if not_covered_path.exists()
+        else (None, NotCoveredFile())
+    )
     settings_path = directory / "settings.yaml"
     settings = (
         reader.read(settings_path, SettingsFile)[1] if settings_path.exists() else SettingsFile()
@@ -147,16 +159,28 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
         canonicalizer = Canonicalizer(synonyms.synonyms, synonyms.ignore_words)
         reader.problems += check_phrasings(loaded, canonicalizer)
     entry_ids = {entry.id for part in loaded for entry in part.content.entries}
+    detectors = {}
+    for name in DETECTORS:
+        path = directory / MODELS_FOLDER / f"{name}.json"
+        detector, problems = read_detector(path, _label(path))
+        reader.problems += problems
+        if detector is not None:
+            reader.digest.update(f"{MODELS_FOLDER}/{name}\0".encode() + path.read_bytes())
+            reader.problems += stale_training(detector, directory.parent, _label(path))
+            detectors[name] = detector
     # With an entry file unreadable, every reference into it would look broken: say only
     # what is really wrong.
     if all_entries_read and isinstance(safety_doc, YamlDocument) and isinstance(safety, SafetyFile):
         reader.problems += check_safety(safety_doc, safety, entry_ids)
+    if all_entries_read and isinstance(not_covered_doc, YamlDocument):
+        assert isinstance(not_covered, NotCoveredFile)
+        reader.problems += check_not_covered(not_covered_doc, not_covered, entry_ids)
 
     if reader.problems:
         raise KnowledgeError(reader.problems)
     assert isinstance(sources, SourcesFile) and isinstance(synonyms, SynonymsFile)
     assert isinstance(safety, SafetyFile) and isinstance(replies, Replies)
-    assert isinstance(settings, SettingsFile)
+    assert isinstance(settings, SettingsFile) and isinstance(not_covered, NotCoveredFile)
     entries = {entry.id: entry for part in loaded for entry in part.content.entries}
     sections = {entry.id: part.content.section for part in loaded for entry in part.content.entries}
     return KnowledgeBase(
@@ -170,6 +194,8 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
         replies=replies,
         matching=settings.matching,
         limits=settings.limits,
+        detectors=detectors,
+        not_covered={topic.id: topic for topic in not_covered.topics},
     )
 
 

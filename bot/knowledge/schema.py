@@ -7,8 +7,9 @@ duplicate ids, the same phrasing in two entries) live in ``checks.py``.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -109,6 +110,32 @@ class EntryFile(Strict):
     entries: list[Entry] = Field(min_length=1)
 
 
+class NotCoveredTopic(Strict):
+    """A subject next to the article's that it does not answer: say so, never guess."""
+
+    id: Identifier
+    topic: Text = Field(description="What the article leaves out, as a phrase: 'insurance cover'.")
+    phrasings: list[Text] = Field(min_length=3)
+    closest: list[Identifier] = Field(default_factory=list, max_length=3)
+    reviewed: dt.date
+
+    @property
+    def question(self) -> str:
+        """Matched like an entry's question."""
+        return self.topic
+
+    @property
+    def answer(self) -> str:
+        """Matched like an entry's answer: only the topic's own words."""
+        return self.topic
+
+
+class NotCoveredFile(Strict):
+    """``not-covered.yaml``: subjects members ask about that the article does not cover."""
+
+    topics: list[NotCoveredTopic] = Field(default_factory=list)
+
+
 class Source(Strict):
     """A work the answers cite."""
 
@@ -147,23 +174,39 @@ class SynonymsFile(Strict):
 
 
 class CrisisSettings(Strict):
-    """What counts as crisis language, and the reply that puts resources first."""
+    """The crisis reply (resources first) and the floor of unmistakable phrases.
+
+    Whether a message is a crisis is decided by the trained detector in
+    ``models/crisis.json``; ``phrases`` only catch what no model may ever miss.
+    """
 
     phrases: list[Text] = Field(min_length=1)
-    warning_signs: list[Text] = Field(default_factory=list)
-    warning_signs_needed: int = Field(default=2, ge=1, le=10)
-    not_personal: list[Text] = Field(default_factory=list)
     title: Text
     resources: list[Text] = Field(min_length=1)
     message: Text
 
 
+class CheckInSettings(Strict):
+    """The private check-in for a message the detector is unsure about."""
+
+    title: Text
+    message: Text
+    question: Text
+    yes_button: Text
+    no_button: Text
+    public_pointer: Text
+
+
 class AdviceTopic(Strict):
-    """One kind of personal medical question the bot does not answer."""
+    """One kind of personal medical question the bot does not answer.
+
+    The advice detector decides that a question is personal; ``phrases`` only pick
+    which of these explanations fits it best (the last topic is the catch-all).
+    """
 
     id: Identifier
     why: Text
-    phrases: list[Text] = Field(min_length=1)
+    phrases: list[Text] = Field(default_factory=list)
     related_entry: Identifier | None = None
 
 
@@ -179,6 +222,7 @@ class SafetyFile(Strict):
     """``safety.yaml``."""
 
     crisis: CrisisSettings
+    check_in: CheckInSettings
     advice: AdviceSettings
 
 
@@ -224,6 +268,8 @@ class Replies(Strict):
     fallback: Text
     clarify_title: Text
     clarify: Text
+    not_covered_title: Text
+    not_covered: Text
     sources_title: Text
     sources: Text
     related_prompt: Text
@@ -232,6 +278,13 @@ class Replies(Strict):
     interface: InterfaceTexts
     greetings: list[Text] = Field(default_factory=list)
     sources_requests: list[Text] = Field(default_factory=list)
+
+    @field_validator("not_covered")
+    @classmethod
+    def _names_the_topic(cls, value: str) -> str:
+        if "{topic}" not in value:
+            raise ValueError("keep {topic} in the text; the bot fills it in")
+        return value
 
 
 class Matching(Strict):
@@ -254,6 +307,10 @@ class Limits(Strict):
     """Limits that protect channels from floods."""
 
     cooldown_seconds: float = Field(default=3.0, ge=0, le=3600)
+    # moderator alerts (crisis, "yes, I'd like support"): one per member per window, and
+    # at most ``alerts_per_channel`` from one channel in the same window
+    alert_window_minutes: float = Field(default=30, gt=0, le=24 * 60)
+    alerts_per_channel: int = Field(default=3, ge=1, le=100)
 
 
 class SettingsFile(Strict):
@@ -261,3 +318,52 @@ class SettingsFile(Strict):
 
     matching: Matching = Field(default_factory=Matching)
     limits: Limits = Field(default_factory=Limits)
+
+
+class DetectorLayer(Strict):
+    """One dense layer of a trained head."""
+
+    weights: list[list[float]] = Field(min_length=1)
+    bias: list[float] = Field(min_length=1)
+    activation: Literal["relu", "sigmoid", "linear"]
+
+    @model_validator(mode="after")
+    def _shapes(self) -> DetectorLayer:
+        widths = {len(row) for row in self.weights}
+        if widths != {len(self.bias)}:
+            raise ValueError("every weights row must be as long as bias")
+        return self
+
+
+class TrainingData(Strict):
+    """What a detector was trained on, so ``validate`` can tell when it is stale."""
+
+    folder: Text
+    files: list[Text] = Field(min_length=1)
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    messages: int = Field(ge=1)
+
+
+class DetectorFile(Strict):
+    """``models/<name>.json``: a trained head, its thresholds and its training data."""
+
+    name: Identifier
+    encoder: Text
+    positive: Identifier
+    layers: list[DetectorLayer] = Field(min_length=1)
+    thresholds: dict[str, float]
+    training: TrainingData
+    trained: dt.date
+    development: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _chain(self) -> DetectorFile:
+        if self.layers[-1].activation != "sigmoid" or len(self.layers[-1].bias) != 1:
+            raise ValueError("the last layer must give one sigmoid output")
+        for before, after in itertools.pairwise(self.layers):
+            if len(before.bias) != len(after.weights):
+                raise ValueError("each layer must take as many inputs as the one before gives")
+        for name, value in self.thresholds.items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"threshold {name} must be between 0 and 1")
+        return self
