@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
-from bot.adapters.slack.render import render_blocks, render_shared, render_text
+from bot.adapters.slack.render import escape, render_blocks, render_shared, render_text
 from bot.core.reply import Reply, ReplyKind, Suggestion
-from bot.core.responder import Responder
+from bot.core.responder import Responder, Screened
 from tests.slack.fake_slack import Call
 from tests.slack.slack_requests import MEMBER, mention
 
@@ -31,8 +32,12 @@ async def test_sources_command_lists_every_source_privately(slack):
         "blocks": render_blocks(reply),
     }
     blocks = json.dumps(call.body["blocks"])
-    for source in slack.service.knowledge.sources.values():
-        assert (f"<{source.link}>" if source.link else source.note) in blocks
+    for source in slack.service.knowledge.sources.values():  # its link, or why there is none
+        if source.link:
+            assert f"<{source.link}>" in blocks
+        else:  # the note, with any web address in it made a live link
+            note = escape(source.note or "")
+            assert re.sub(r"(https?://\S+)", r"<\1>", note) in blocks
     assert slack.fake.deliveries == [call]  # nothing through the Web API
 
 
@@ -104,9 +109,10 @@ class UnsureResponder(Responder):
     the core; the adapter only has to render and act on such a reply, so pin one.
     """
 
-    def respond(self, message: str) -> Reply:
+    def finish(self, screened: Screened) -> Reply:
+        message = screened.message
         if "which one?" not in message:
-            return super().respond(message)
+            return super().finish(screened)
         replies = self.knowledge.replies
         picks = ("session-length", "ketamine-speed", "risk-side-effects")
         return Reply(

@@ -8,6 +8,7 @@ from bot.adapters.slack.render import (
     BUTTON_TEXT_LIMIT,
     MESSAGE_BLOCKS_LIMIT,
     TEXT_LIMIT,
+    CheckInOrigin,
     escape,
     render_blocks,
     render_home,
@@ -16,7 +17,7 @@ from bot.adapters.slack.render import (
     render_shared,
     render_text,
 )
-from bot.core.reply import Citation, Reply, ReplyKind, Suggestion
+from bot.core.reply import Choice, Citation, Reply, ReplyKind, Suggestion
 from bot.core.responder import Responder
 from bot.knowledge import KnowledgeBase
 
@@ -107,7 +108,15 @@ def test_share_button_and_echo_for_a_private_answer():
 
 
 @pytest.mark.parametrize(
-    "kind", [ReplyKind.CLARIFY, ReplyKind.ADVICE, ReplyKind.FALLBACK, ReplyKind.HELP]
+    "kind",
+    [
+        ReplyKind.CLARIFY,
+        ReplyKind.ADVICE,
+        ReplyKind.FALLBACK,
+        ReplyKind.HELP,
+        ReplyKind.NOT_COVERED,
+        ReplyKind.CHECK_IN,
+    ],
 )
 def test_only_answers_can_be_shared(kind: ReplyKind):
     blocks = render_blocks(answer(kind=kind), share_label="Share")
@@ -182,6 +191,128 @@ def test_crisis_puts_resources_right_after_the_title_and_never_echoes():
         section("I'm a bot, not a crisis service."),
         DISCLAIMER_BLOCK,
     ]
+
+
+def check_in(**parts: object) -> Reply:
+    values: dict = {
+        "question": "my own private words",
+        "kind": ReplyKind.CHECK_IN,
+        "title": "Checking in with you, privately",
+        "body": "I might be reading you wrong & I'm sorry if so.",
+        "disclaimer": DISCLAIMER,
+        "items": ("Call or text 988.", "See https://findahelpline.com."),
+        "question_prompt": "Are you thinking about suicide or about hurting yourself?",
+        "choices": (
+            Choice("support", "Yes, I'd like support"),
+            Choice("other", "No, I was asking about something else"),
+        ),
+        "entry_id": "speed",
+    }
+    return Reply(**{**values, **parts})
+
+
+def test_check_in_asks_after_the_resources_with_two_buttons_that_carry_the_place():
+    origin = CheckInOrigin("channel", "C789", "1700000000.000001", "1700000000.000002", "speed")
+    value = (
+        '{"where":"channel","channel":"C789","thread":"1700000000.000001",'
+        '"message":"1700000000.000002","entry":"speed"}'
+    )
+    assert render_blocks(check_in(), share_label="Share", echo=True, check_in=origin) == [
+        section("*Checking in with you, privately*"),
+        section("I might be reading you wrong &amp; I'm sorry if so."),
+        section("• Call or text 988.\n• See <https://findahelpline.com>."),
+        section("*Are you thinking about suicide or about hurting yourself?*"),
+        {
+            "type": "actions",
+            "block_id": "ketamine_check_in",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "ketamine_check_in_support",
+                    "text": {"type": "plain_text", "text": "Yes, I'd like support", "emoji": True},
+                    "value": value,
+                    "style": "primary",
+                },
+                {
+                    "type": "button",
+                    "action_id": "ketamine_check_in_other",
+                    "text": {
+                        "type": "plain_text",
+                        "text": "No, I was asking about something else",
+                        "emoji": True,
+                    },
+                    "value": value,
+                },
+            ],
+        },
+        DISCLAIMER_BLOCK,
+    ]
+
+
+def test_check_in_without_a_place_has_no_buttons_and_never_shows_the_members_words():
+    blocks = render_blocks(check_in(), echo=True)
+    assert [block["type"] for block in blocks] == ["section"] * 4 + ["context"]
+    assert "private words" not in str(render_message(check_in(), echo=True))
+
+
+def test_check_in_origin_reads_back_only_what_the_bot_wrote():
+    origin = CheckInOrigin("dm", "D111", "1700000000.000001", entry_id="speed")
+    assert CheckInOrigin.from_value(origin.to_value()) == origin
+    assert CheckInOrigin.from_value(CheckInOrigin("command", "C789").to_value()) == CheckInOrigin(
+        "command", "C789"
+    )
+    for forged in (
+        "",
+        "[]",
+        '{"where":"dm"}',
+        '{"where":"dm","channel":"<!channel>"}',
+        '{"where":"dm","channel":"D111","thread":"soon"}',
+        '{"where":"dm","channel":"D111","entry":"Not An Id"}',
+        '{"where":"public","channel":"C789"}',
+    ):
+        assert CheckInOrigin.from_value(forged) is None, forged
+
+
+def test_not_covered_is_rendered_like_a_clarify_text_and_suggestion_buttons():
+    reply = Reply(
+        question="does ketamine help with ocd",
+        kind=ReplyKind.NOT_COVERED,
+        title="The article doesn't cover that",
+        body="It is about PTSD; these are the closest things it does cover:",
+        disclaimer=DISCLAIMER,
+        suggestions=(Suggestion("speed", "How fast?"), Suggestion("risks", "Risks & <side>?")),
+    )
+    assert render_message(reply, share_label="Share", feedback=("Helpful", "Not helpful")) == {
+        "text": render_text(reply),
+        "blocks": [
+            section("*The article doesn't cover that*"),
+            section("It is about PTSD; these are the closest things it does cover:"),
+            {
+                "type": "actions",
+                "block_id": "ketamine_suggestions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "ketamine_suggestion_0",
+                        "text": {"type": "plain_text", "text": "How fast?", "emoji": True},
+                        "value": "speed",
+                    },
+                    {
+                        "type": "button",
+                        "action_id": "ketamine_suggestion_1",
+                        "text": {
+                            "type": "plain_text",
+                            "text": "Risks &amp; &lt;side&gt;?",
+                            "emoji": True,
+                        },
+                        "value": "risks",
+                    },
+                ],
+            },
+            DISCLAIMER_BLOCK,
+        ],
+    }
+    assert "1. How fast?" in render_text(reply)
 
 
 def test_sources_list_every_full_reference_with_a_live_link():

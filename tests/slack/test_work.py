@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 from bot.adapters.slack.work import SeenEvents, WorkTracker
 
@@ -51,6 +52,25 @@ async def test_answers_are_worked_out_one_at_a_time_in_order():
         tracker.spawn(answer(name))
     assert await tracker.wait_idle(timeout=5)
     assert order == ["a starts", "b starts", "a ends", "b ends"]
+
+
+async def test_thinking_runs_in_a_worker_thread_while_the_loop_keeps_acking():
+    tracker = WorkTracker()
+    started, release = threading.Event(), threading.Event()
+
+    def compute() -> int:
+        started.set()
+        assert release.wait(timeout=5)
+        return threading.get_ident()
+
+    thinking = asyncio.ensure_future(tracker.think(compute))
+    assert await asyncio.to_thread(started.wait, 5)  # the loop still runs while it computes
+    acked = asyncio.Event()
+    asyncio.get_running_loop().call_soon(acked.set)  # what an ack needs: a turn of the loop
+    await asyncio.wait_for(acked.wait(), timeout=5)
+    assert not thinking.done()
+    release.set()
+    assert await thinking != threading.get_ident()
 
 
 def test_seen_events_drop_redeliveries_and_forget_the_oldest():

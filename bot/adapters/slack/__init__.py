@@ -45,9 +45,10 @@ def attach(
     ``service`` is the ``BotService`` to answer from; ``None`` loads the default knowledge
     base (``KNOWLEDGE_DIR`` when set, else the shipped ``knowledge/``). The listeners claim
     ``app_mention``, ``message`` events in DMs, ``app_home_opened``, ``/ketamine``,
-    ``/ketamine-sources`` and the bot's own buttons; register your own DM listeners first
-    if the app has any. The app must run in a long-lived process (an HTTP server or Socket
-    Mode): answers are sent after the ack, from tasks.
+    ``/ketamine-sources`` and the bot's own buttons (share, suggestions, votes and the
+    check-in's two answers); register your own DM listeners first if the app has any.
+    The app must run in a long-lived process (an HTTP server or Socket Mode): answers are
+    sent after the ack, from tasks.
 
     ``moderation`` (see ``bot.adapters.moderators``) holds the moderator settings, the
     store for votes and the unanswered queue, and the shared reloader; ``None`` reads the

@@ -3,8 +3,11 @@
 No matching or safety logic lives here: the core's ``Reply`` decides what to say. This
 module decides only *where* a reply may go, and that is the product's privacy promise: a
 crisis reply goes to the member alone (a DM, or an ephemeral message), never where the
-channel sees it, and never together with an answer. Member text is echoed only back to
-the member, privately; the bot never repeats a member's words in public.
+channel sees it, and never together with an answer. A check-in goes privately too, with
+only a neutral pointer in the channel; the answer the member would have had is posted
+where they asked only after they say they were asking about something else. Member text
+is echoed only back to the member, privately; the bot never repeats a member's words in
+public, and never puts them in a button.
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ from bot.adapters.moderators import Moderation
 from bot.adapters.slack.delivery import Outbox
 from bot.adapters.slack.moderation import ModeratorListeners
 from bot.adapters.slack.render import (
+    OTHER_ACTION,
     SHARE_ACTION,
     SUGGESTION_ACTION,
+    SUPPORT_ACTION,
+    CheckInOrigin,
     Message,
     render_home,
     render_message,
@@ -36,9 +42,9 @@ from bot.adapters.slack.settings import SEEN_EVENTS
 from bot.adapters.slack.work import SeenEvents, WorkTracker
 from bot.core.cooldown import Verdict
 from bot.core.reload import KnowledgeReloader
-from bot.core.reply import Reply, ReplyKind
+from bot.core.reply import OTHER, SUPPORT, Reply, ReplyKind
 from bot.core.responder import Responder
-from bot.core.service import BotService
+from bot.core.service import BotService, Outcome
 from bot.knowledge.schema import InterfaceTexts
 
 KETAMINE_COMMAND = "/ketamine"
@@ -73,6 +79,8 @@ class SlackAdapter(ModeratorListeners):
         app.command(SOURCES_COMMAND, middleware=track)(self._on_sources)
         app.action(SHARE_ACTION, middleware=track)(self._on_share)
         app.action(SUGGESTION_ACTION, middleware=track)(self._on_suggestion)
+        app.action(SUPPORT_ACTION, middleware=track)(self._on_support)
+        app.action(OTHER_ACTION, middleware=track)(self._on_something_else)
         self.register_moderator_listeners(app, track)
 
     async def idle(self, timeout: float | None = None) -> bool:
@@ -112,6 +120,15 @@ class SlackAdapter(ModeratorListeners):
     async def _on_suggestion(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
         await self._ack_then(ack, self._pick_suggestion(body, Outbox(client)))
 
+    async def _on_support(
+        self, ack: AsyncAck, body: Body, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        self._remember_client(client)
+        await self._ack_then(ack, self._give_support(body, Outbox(client), context))
+
+    async def _on_something_else(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        await self._ack_then(ack, self._answer_after_check_in(body, Outbox(client)))
+
     async def _ack_then(self, ack: AsyncAck, work: Coroutine[Any, Any, None]) -> None:
         """Ack with an empty body (nothing shows in the channel), then answer in a task."""
         try:
@@ -131,17 +148,25 @@ class SlackAdapter(ModeratorListeners):
             return
         responder = self.service.responder  # read once: a reload swaps it whole
         texts = responder.knowledge.replies.interface
-        user, channel = event["user"], event["channel"]
+        user, channel, ts = event["user"], event["channel"], event.get("ts")
         in_thread = event.get("thread_ts")
-        reply = await self.work.think(self._ask, responder, context, user, event.get("text") or "")
+        text = event.get("text") or ""
+        outcome = await self.work.think(self._ask, responder, context, user, text)
+        reply = outcome.reply
+        if reply is None:
+            await self._tell_cooled_down(outbox, outcome, texts, user, channel, in_thread)
+            return
         if reply.kind is ReplyKind.CRISIS:
             await self._send_crisis_privately(outbox, reply, texts, user, channel, in_thread)
-            await self.alert_crisis(outbox, channel, event.get("ts"))
+            await self.alert_crisis(outbox, context, user, channel, ts)
             return
-        if await self._held_back(outbox, context, user, channel, in_thread, texts):
+        if reply.kind is ReplyKind.CHECK_IN:
+            origin = CheckInOrigin("channel", channel, in_thread or ts, ts, reply.entry_id)
+            pointer = responder.knowledge.safety.check_in.public_pointer
+            await self._check_in_privately(outbox, reply, origin, pointer, user, in_thread)
             return
         message = render_message(reply, feedback=self.feedback_labels(texts))
-        await outbox.post(channel, message, thread_ts=in_thread or event.get("ts"))
+        await outbox.post(channel, message, thread_ts=in_thread or ts)
 
     async def _answer_direct_message(
         self, body: Body, outbox: Outbox, context: AsyncBoltContext
@@ -154,34 +179,36 @@ class SlackAdapter(ModeratorListeners):
         texts = responder.knowledge.replies.interface
         user, channel = event["user"], event["channel"]
         in_thread = event.get("thread_ts")
-        reply = await self.work.think(self._ask, responder, context, user, event.get("text") or "")
-        # A DM is private already; a crisis reply is never held back.
-        if reply.kind is not ReplyKind.CRISIS and await self._held_back(
-            outbox, context, user, channel, in_thread, texts
-        ):
+        text = event.get("text") or ""
+        outcome = await self.work.think(self._ask, responder, context, user, text)
+        reply = outcome.reply
+        if reply is None:
+            await self._tell_cooled_down(outbox, outcome, texts, user, channel, in_thread)
             return
-        message = render_message(reply, feedback=self.feedback_labels(texts))
+        check_in = None
+        if reply.kind is ReplyKind.CHECK_IN:  # a DM is private already: ask right here
+            check_in = CheckInOrigin("dm", channel, in_thread, entry_id=reply.entry_id)
+        message = render_message(reply, feedback=self.feedback_labels(texts), check_in=check_in)
         await outbox.post(channel, message, thread_ts=in_thread)
 
-    async def _held_back(
+    async def _tell_cooled_down(
         self,
         outbox: Outbox,
-        context: AsyncBoltContext,
+        outcome: Outcome,
+        texts: InterfaceTexts,
         user: str,
         channel: str,
         in_thread: str | None,
-        texts: InterfaceTexts,
-    ) -> bool:
-        """Apply the member's cooldown: tell them privately once, then stay quiet."""
-        verdict = self.service.cooldown.check(member_key(context, user))
-        if verdict is Verdict.WARN:
-            await outbox.post_ephemeral(
-                channel, user, render_notice(texts.cooldown), thread_ts=in_thread
-            )
-        return verdict is not Verdict.ALLOW
+    ) -> None:
+        """A member inside their cooldown: tell them privately once, then stay quiet."""
+        if outcome.cooldown is Verdict.WARN:
+            notice = render_notice(texts.cooldown)
+            await outbox.post_ephemeral(channel, user, notice, thread_ts=in_thread)
 
-    def _ask(self, responder: Responder, context: AsyncBoltContext, user: str, text: str) -> Reply:
-        """The core's reply, reported to the service's listeners (storage, metrics)."""
+    def _ask(
+        self, responder: Responder, context: AsyncBoltContext, user: str, text: str
+    ) -> Outcome:
+        """The core's reply (or the cooldown that held it back); runs in a worker thread."""
         return self.service.ask(
             text, platform="slack", member=member_key(context, user), responder=responder
         )
@@ -203,6 +230,26 @@ class SlackAdapter(ModeratorListeners):
         else:
             await outbox.post_ephemeral(channel, user, message, thread_ts=in_thread)
 
+    async def _check_in_privately(
+        self,
+        outbox: Outbox,
+        reply: Reply,
+        origin: CheckInOrigin,
+        pointer: str,
+        user: str,
+        in_thread: str | None,
+    ) -> None:
+        """Check in by DM, with a neutral pointer in the channel (if the DM fails: ephemeral).
+
+        Nothing public happens until the member has chosen.
+        """
+        message = render_message(reply, check_in=origin)
+        if await outbox.post(user, message):
+            notice = render_notice(pointer)
+            await outbox.post_ephemeral(origin.channel, user, notice, thread_ts=in_thread)
+        else:
+            await outbox.post_ephemeral(origin.channel, user, message, thread_ts=in_thread)
+
     async def _answer_command(self, body: Body, outbox: Outbox, context: AsyncBoltContext) -> None:
         """``/ketamine QUESTION``: a private answer with a share button; help when empty."""
         responder = self.service.responder
@@ -213,15 +260,21 @@ class SlackAdapter(ModeratorListeners):
             await outbox.respond(url, _ephemeral(render_message(responder.help())))
             return
         user = body.get("user_id", "")
-        reply = await self.work.think(self._ask, responder, context, user, question)
-        if reply.kind is not ReplyKind.CRISIS:
-            verdict = self.service.cooldown.check(member_key(context, body.get("user_id", "")))
-            if verdict is Verdict.WARN:
+        outcome = await self.work.think(self._ask, responder, context, user, question)
+        reply = outcome.reply
+        if reply is None:
+            if outcome.cooldown is Verdict.WARN:
                 await outbox.respond(url, _ephemeral(render_notice(texts.cooldown)))
-            if verdict is not Verdict.ALLOW:
-                return
+            return
+        check_in = None
+        if reply.kind is ReplyKind.CHECK_IN:  # the command's answer is private already
+            check_in = CheckInOrigin("command", body.get("channel_id", ""), entry_id=reply.entry_id)
         message = render_message(
-            reply, share_label=texts.share_button, echo=True, feedback=self.feedback_labels(texts)
+            reply,
+            share_label=texts.share_button,
+            echo=True,
+            feedback=self.feedback_labels(texts),
+            check_in=check_in,
         )
         await outbox.respond(url, _ephemeral(message))
 
@@ -269,6 +322,48 @@ class SlackAdapter(ModeratorListeners):
         )
         payload = {"replace_original": True, **message, **NO_PREVIEWS}
         await outbox.respond(body.get("response_url"), payload)
+
+    async def _give_support(self, body: Body, outbox: Outbox, context: AsyncBoltContext) -> None:
+        """Answer "Yes, I'd like support": the crisis reply in place of the check-in, and the alert.
+
+        The moderators hear of it (a link, never the text) only for a question asked in a
+        channel, as for any crisis reply, and no more often than ``service.alerts`` allows.
+        """
+        user = (body.get("user") or {}).get("id", "")
+        origin = CheckInOrigin.from_value(_action_value(body))
+        reply = self.service.responder.after_check_in(SUPPORT, None)
+        message = render_message(reply)
+        replaced = {"replace_original": True, **message, **NO_PREVIEWS}
+        delivered = await outbox.respond(body.get("response_url"), replaced)
+        if not delivered and not await outbox.post(user, message):  # the DM, then an ephemeral
+            await outbox.post_ephemeral(_clicked_in(body), user, message)
+        if origin is not None and origin.where == "channel":
+            await self.alert_crisis(outbox, context, user, origin.channel, origin.message_ts)
+
+    async def _answer_after_check_in(self, body: Body, outbox: Outbox) -> None:
+        """Answer "No, I was asking about something else": the ordinary answer, where asked.
+
+        Asked in a channel: posted publicly in that thread, as any answer, and the check-in
+        is removed; asked in a DM or through ``/ketamine``: in place of the check-in.
+        """
+        responder = self.service.responder
+        texts = responder.knowledge.replies.interface
+        url = body.get("response_url")
+        feedback = self.feedback_labels(texts)
+        origin = CheckInOrigin.from_value(_action_value(body))
+        if origin is None:  # not a button this bot drew: say what it can do, privately
+            message = render_message(responder.help())
+            await outbox.respond(url, {"replace_original": True, **message})
+            return
+        reply = responder.after_check_in(OTHER, origin.entry_id)
+        if origin.where == "channel":
+            message = render_message(reply, feedback=feedback)
+            if await outbox.post(origin.channel, message, thread_ts=origin.thread_ts):
+                await outbox.respond(url, {"delete_original": True})
+            return
+        share = texts.share_button if origin.where == "command" else None
+        message = render_message(reply, share_label=share, feedback=feedback)
+        await outbox.respond(url, {"replace_original": True, **message, **NO_PREVIEWS})
 
     async def _publish_home(self, body: Body, outbox: Outbox) -> None:
         """Publish the App Home tab each time a member opens it (it is per member)."""
@@ -326,6 +421,12 @@ def _from_member(event: Body, context: AsyncBoltContext) -> bool:
         and "edited" not in event
         and event.get("user") != context.bot_user_id
     )
+
+
+def _clicked_in(body: Body) -> str:
+    """The conversation holding the message whose button was clicked."""
+    container = body.get("container") or {}
+    return str(container.get("channel_id") or (body.get("channel") or {}).get("id", ""))
 
 
 def _action_value(body: Body) -> str:

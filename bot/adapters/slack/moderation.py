@@ -190,14 +190,23 @@ class ModeratorListeners:
 
     # -- alerts to the moderators' channel ------------------------------------------------------
 
-    async def alert_crisis(self, outbox: Outbox, channel: str, ts: str | None) -> None:
+    async def alert_crisis(
+        self, outbox: Outbox, context: AsyncBoltContext, user: str, channel: str, ts: str | None
+    ) -> None:
         """Point moderators to a channel message that got the crisis reply: a link, no text.
 
-        Called for channel mentions only: what a member writes to the bot in a DM (or
-        through the private slash command) stays between them and the bot.
+        Called for channel mentions only (a crisis, or "yes, I'd like support" after a
+        check-in): what a member writes to the bot in a DM (or through the private slash
+        command) stays between them and the bot. ``service.alerts`` decides how often:
+        one alert per member per window tells the moderators all that a second would.
         """
         alert_channel = self.moderation.settings.slack_alert_channel
         if alert_channel is None or not ts:
+            return
+        workspace = context.team_id or context.enterprise_id or "-"
+        member, where = f"slack:{workspace}:{user}", f"slack:{workspace}:{channel}"
+        # the gate may be shared through PostgreSQL: ask it off the event loop
+        if not await asyncio.to_thread(self.service.alerts.allow, member, where):
             return
         permalink = await outbox.permalink(channel, ts)
         link = f"<{escape(permalink)}>" if permalink else f"<#{channel}>"

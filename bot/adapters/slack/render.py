@@ -5,15 +5,21 @@ Slack reads ``&``, ``<`` and ``>`` as control characters (``<!channel>``, ``<@U1
 link and mention markup stays live. Text echoed from a member is also ``verbatim``, so
 Slack does not auto-parse it either. Every part of a reply is rendered: title, body,
 items, caveat, suggestions, citations (with links) and the disclaimer.
+
+A check-in's buttons carry where the member asked (``CheckInOrigin``: channel, thread,
+message ts and the entry they would have been answered with), never what they wrote, so
+"No, I was asking about something else" can answer there later without keeping any text.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from bot.core.reply import Citation, Reply, ReplyKind, Suggestion
+from bot.core.reply import OTHER, SUPPORT, Choice, Citation, Reply, ReplyKind, Suggestion
 
 Block = dict[str, Any]
 Message = dict[str, Any]  # the ``text`` and ``blocks`` of a Slack message
@@ -33,10 +39,72 @@ NOT_HELPFUL_ACTION = "ketamine_vote_not_helpful"
 VOTE_ACTION = re.compile(rf"^(?:{HELPFUL_ACTION}|{NOT_HELPFUL_ACTION})$")
 SUGGESTION_ACTION_PREFIX = "ketamine_suggestion_"
 SUGGESTION_ACTION = re.compile(rf"^{SUGGESTION_ACTION_PREFIX}\d+$")
+CHECK_IN_ACTION_PREFIX = "ketamine_check_in_"
+SUPPORT_ACTION = f"{CHECK_IN_ACTION_PREFIX}{SUPPORT}"  # "Yes, I'd like support"
+OTHER_ACTION = f"{CHECK_IN_ACTION_PREFIX}{OTHER}"  # "No, I was asking about something else"
+
+Where = Literal["channel", "dm", "command"]
+_WHERE: tuple[Where, ...] = ("channel", "dm", "command")
+_CONVERSATION_ID = re.compile(r"^[CDG][A-Z0-9]{2,}$")
+_TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
+_ENTRY_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # the knowledge schema's Identifier
 
 _URL = re.compile(r"https?://[^\s<>|\"]+")
 _URL_TRAILING = ".,;:!?)'"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+@dataclass(frozen=True)
+class CheckInOrigin:
+    """Where a checked-in member asked, carried in the check-in's buttons (never their words).
+
+    ``where``: ``channel`` (a mention: the answer goes publicly in ``thread_ts``, and
+    ``message_ts`` is what a moderator alert links to), ``dm`` (the answer goes in the DM,
+    in ``thread_ts`` if any) or ``command`` (``/ketamine``: the answer replaces the
+    check-in, privately). ``entry_id`` is the entry the member would have been answered with.
+    """
+
+    where: Where
+    channel: str
+    thread_ts: str | None = None
+    message_ts: str | None = None
+    entry_id: str | None = None
+
+    def to_value(self) -> str:
+        """The button value: compact JSON of the fields above."""
+        fields = {
+            "where": self.where,
+            "channel": self.channel,
+            "thread": self.thread_ts,
+            "message": self.message_ts,
+            "entry": self.entry_id,
+        }
+        return json.dumps({k: v for k, v in fields.items() if v}, separators=(",", ":"))
+
+    @classmethod
+    def from_value(cls, value: str) -> CheckInOrigin | None:
+        """Read a button value back; ``None`` unless every field is well formed."""
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        where, channel = data.get("where"), data.get("channel")
+        thread, message, entry = data.get("thread"), data.get("message"), data.get("entry")
+        if where not in _WHERE or not _matches(_CONVERSATION_ID, channel):
+            return None
+        if not all(_matches(_TS, ts, optional=True) for ts in (thread, message)):
+            return None
+        if not _matches(_ENTRY_ID, entry, optional=True):
+            return None
+        return cls(where, channel, thread, message, entry)
+
+
+def _matches(pattern: re.Pattern[str], value: object, *, optional: bool = False) -> bool:
+    if value is None:
+        return optional
+    return isinstance(value, str) and pattern.match(value) is not None
 
 
 def escape(text: str) -> str:
@@ -55,18 +123,22 @@ def render_blocks(
     share_label: str | None = None,
     echo: bool = False,
     feedback: tuple[str, str] | None = None,
+    check_in: CheckInOrigin | None = None,
 ) -> list[Block]:
     """Render every part of ``reply`` as blocks, the disclaimer last.
 
     ``share_label`` adds a "Share in channel" button to an answer (for ephemeral replies);
     ``echo`` quotes the member's question back first (for slash commands, whose text Slack
-    does not show); ``feedback`` (the "Helpful" and "Not helpful" labels) adds the vote
-    buttons to an answer.
+    does not show; never above a crisis reply or a check-in); ``feedback`` (the "Helpful"
+    and "Not helpful" labels) adds the vote buttons to an answer; ``check_in`` adds a
+    check-in's two buttons, carrying where the member asked.
     """
     blocks = []
-    if echo and reply.question.strip() and reply.kind is not ReplyKind.CRISIS:
+    if echo and reply.question.strip() and not reply.safety_first:
         blocks.append(_echo(reply.question))
     blocks += _content(reply)
+    if check_in is not None and reply.kind is ReplyKind.CHECK_IN and reply.choices:
+        blocks.append(_check_in_buttons(reply.choices, check_in))
     if share_label and reply.kind is ReplyKind.ANSWER and reply.entry_id:
         blocks.append(_share_button(share_label, reply.entry_id))
     if feedback and reply.kind is ReplyKind.ANSWER and reply.entry_id:
@@ -81,12 +153,13 @@ def render_message(
     share_label: str | None = None,
     echo: bool = False,
     feedback: tuple[str, str] | None = None,
+    check_in: CheckInOrigin | None = None,
 ) -> Message:
     """Build ``text`` and ``blocks`` for chat.postMessage, chat.postEphemeral or a response_url."""
-    return {
-        "text": render_text(reply),
-        "blocks": render_blocks(reply, share_label=share_label, echo=echo, feedback=feedback),
-    }
+    blocks = render_blocks(
+        reply, share_label=share_label, echo=echo, feedback=feedback, check_in=check_in
+    )
+    return {"text": render_text(reply), "blocks": blocks}
 
 
 def render_shared(
@@ -127,13 +200,18 @@ def mention(user_id: str) -> str:
 
 
 def _content(reply: Reply) -> list[Block]:
-    """Render title, body, items (resources first in a crisis), caveat, suggestions, citations."""
+    """Render title, body, items (resources first in a crisis), caveat, suggestions, citations.
+
+    A check-in's question follows its resources; its buttons are added by the caller.
+    """
     blocks = _sections(f"*{escape(reply.title)}*")
     items = _bullets(reply.items)
     if reply.kind is ReplyKind.CRISIS:
         blocks += _sections(items) + _sections(_markup(reply.body))
     else:
         blocks += _sections(_markup(reply.body)) + _sections(items)
+    if reply.question_prompt:
+        blocks += _sections(f"*{escape(reply.question_prompt)}*")
     if reply.note:
         label = f"*{escape(reply.note_label)}* " if reply.note_label else ""
         blocks += _sections(label + _markup(reply.note))
@@ -170,6 +248,23 @@ def _suggestion_buttons(suggestions: Sequence[Suggestion]) -> Block:
             for number, suggestion in enumerate(suggestions[:ACTIONS_LIMIT])
         ],
     }
+
+
+def _check_in_buttons(choices: Sequence[Choice], origin: CheckInOrigin) -> Block:
+    """The check-in's answers: the choice in the action id, the place in the value."""
+    value = origin.to_value()  # Slack ids and an entry id: far below Slack's 2,000 characters
+    elements = []
+    for choice in choices:
+        button = {
+            "type": "button",
+            "action_id": f"{CHECK_IN_ACTION_PREFIX}{choice.id}",
+            "text": _plain(choice.label),
+            "value": value,
+        }
+        if choice.id == SUPPORT:
+            button["style"] = "primary"
+        elements.append(button)
+    return {"type": "actions", "block_id": "ketamine_check_in", "elements": elements}
 
 
 def _share_button(label: str, entry_id: str) -> Block:

@@ -23,9 +23,11 @@ class WorkTracker:
     acknowledged but whose listener has not started yet still counts as in flight;
     ``spawn`` hands the reservation to a task, which releases it when done.
 
-    Answers share the event loop with the acks. Working an answer out (matching) is the
-    CPU-heavy part, so ``think`` lets only one answer do it per pass of the loop: in a
-    burst, new requests are acknowledged first and answers follow (they are never lost).
+    Working an answer out (the encoder, matching) is the CPU-heavy part, so ``think`` runs
+    it in a worker thread and the loop stays free to ack: Slack wants every ack within
+    3 seconds, however long a burst of answers takes. Answers are worked out one at a
+    time, in the order they arrived, because the core's per-process state (cooldowns, the
+    storage listener's connection) is not shared safely between threads at once.
     """
 
     def __init__(self) -> None:
@@ -69,11 +71,9 @@ class WorkTracker:
         return True
 
     async def think(self, compute: Callable[..., T], *args: Any) -> T:
-        """Run the CPU-bound ``compute(*args)`` in turn, then hand the loop back to the acks."""
-        async with self._turn:
-            result = compute(*args)
-            await asyncio.sleep(0)  # the next answer waits until the loop has polled again
-        return result
+        """Run the CPU-bound ``compute(*args)`` in a worker thread, in turn, off the loop."""
+        async with self._turn:  # FIFO: a burst is answered in the order it arrived
+            return await asyncio.to_thread(compute, *args)
 
     async def _run(self, work: Coroutine[Any, Any, None]) -> None:
         try:
