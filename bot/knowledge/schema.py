@@ -344,11 +344,26 @@ class TrainingData(Strict):
     messages: int = Field(ge=1)
 
 
+class EncoderRef(Strict):
+    """The sentence encoder a head was trained on: a file in ``models/``, pinned by hash."""
+
+    file: Text
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class ReferenceVector(Strict):
+    """A sentence and the float model's vector for it, to pin the exported encoder against."""
+
+    text: Text
+    vector: list[float] = Field(min_length=1)
+
+
 class DetectorFile(Strict):
     """``models/<name>.json``: a trained head, its thresholds and its training data."""
 
     name: Identifier
-    encoder: Text
+    encoder: EncoderRef
+    references: list[ReferenceVector] = Field(default_factory=list)
     positive: Identifier
     layers: list[DetectorLayer] = Field(min_length=1)
     thresholds: dict[str, float]
