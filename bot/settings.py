@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ENV_FILE_VARIABLE = "ENV_FILE"
 DEFAULT_ENV_FILE = ".env"
 DEFAULT_HOST = "0.0.0.0"  # all interfaces: in a container or behind a proxy that is the point
+DEFAULT_METRICS_HOST = "127.0.0.1"  # the internal listener: metrics are not for strangers
 DEFAULT_RETENTION_DAYS = 90
 DEFAULT_SHUTDOWN_SECONDS = 10.0  # docker stop waits 10 s before SIGKILL; Heroku waits 30 s
 PURGE_INTERVAL_SECONDS = 24 * 60 * 60  # old records are deleted at start and then daily
@@ -68,8 +69,9 @@ class Settings(BaseSettings):
     slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
     port: str | None = Field(None, alias="PORT")
 
-    # health and metrics
+    # the public port (Slack HTTP) and the internal listener (/metrics, /readyz, /healthz)
     host: str = Field(DEFAULT_HOST, alias="HOST", min_length=1)
+    metrics_host: str = Field(DEFAULT_METRICS_HOST, alias="METRICS_HOST", min_length=1)
     metrics_port: int | None = Field(None, alias="METRICS_PORT", ge=0, le=65535)
 
     # storage

@@ -131,11 +131,45 @@ def test_console_answers_until_end_of_input():
     assert result.stdout.count("Not medical advice") == 2  # the greeting, then the answer
 
 
-def test_run_without_tokens_starts_the_console():
-    env = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "DISCORD_TOKEN": ""}
-    result = run("run", stdin="hi\n", env=env)
-    assert result.returncode == 0
+NO_TOKENS = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "DISCORD_TOKEN": ""}
+
+
+def test_run_without_tokens_and_without_a_terminal_exits_2_in_one_line():
+    """Under compose or systemd a quiet console that exits 0 would be a silent restart loop."""
+    result = run("run", stdin="hi\n", env=NO_TOKENS)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "ketamine-bot run: no platform is configured (set DISCORD_TOKEN, or SLACK_BOT_TOKEN with "
+        "SLACK_SIGNING_SECRET or SLACK_APP_TOKEN); use `ketamine-bot run console` for the "
+        "console\n"
+    )
+
+
+def test_run_console_starts_the_console_without_a_terminal():
+    result = run("run", "console", stdin="hi\n", env=NO_TOKENS)
+    assert result.returncode == 0, result.stderr
     assert "Ask me about ketamine for PTSD" in result.stdout
+
+
+def test_run_without_tokens_at_a_terminal_starts_the_console():
+    import pty
+
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k != "KNOWLEDGE_DIR"} | NO_TOKENS
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environment,
+    ) as process:
+        os.close(follower)
+        os.write(leader, b"what is ketamine\n\x04")
+        out, err = process.communicate(timeout=60)
+    os.close(leader)
+    assert process.returncode == 0, err
+    assert "Ask me about ketamine for PTSD" in out.decode()
 
 
 def test_ask_does_not_import_chat_libraries():
