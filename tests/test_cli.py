@@ -180,3 +180,21 @@ def test_ask_does_not_import_chat_libraries():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_ask_json_replaces_invalid_utf8_and_writes_valid_utf8():
+    environment = {k: v for k, v in os.environ.items() if k != "KNOWLEDGE_DIR"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        input=b"what is \xff\xfe ketamine\ncaf\xc3\xa9 \xe9t\xe9\n",
+        capture_output=True,
+        cwd=ROOT,
+        env=environment,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode("utf-8").splitlines()  # strict: raises on invalid UTF-8
+    assert [json.loads(line)["question"] for line in lines] == [
+        "what is \ufffd\ufffd ketamine",
+        "café \ufffdt\ufffd",
+    ]
