@@ -14,6 +14,7 @@ import pytest
 from bot.adapters.slack.render import render_text
 from bot.core.responder import Responder
 from bot.knowledge import KnowledgeBase
+from bot.storage import Store
 from tests.conftest import KNOWLEDGE_DIR
 from tests.production.process import HEALTH, BotProcess, slack_environment
 from tests.slack.fake_slack import FakeSlack
@@ -110,6 +111,10 @@ async def test_health_readiness_and_metrics_of_a_running_slack_bot(
         assert await bot.wait() == 0
     finally:
         await bot.kill()
+
+    # the record of the question was written (queued, then drained at SIGTERM at the latest)
+    with Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}", secret=b"unused") as store:
+        assert store.answer_counts() == {entry_id: 1}
 
     # one JSON line per event; the answer's line has its kind, entry and latency, no text
     records = bot.records
