@@ -9,6 +9,7 @@ never dropped silently, never a reason for a member to wait.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -45,6 +46,7 @@ class Vote:
 
 
 Work = dict[str, Any] | Vote  # a question row, or a vote
+_WAKE: Any = object()  # put by close() so an idle writer notices at once
 
 
 class StoreWriter:
@@ -129,6 +131,8 @@ class StoreWriter:
         if not flushed:
             self._abandoned.set()
             self._count_lost(self.pending, "shutdown came before the database took them")
+        with contextlib.suppress(queue.Full):  # full: the writer is busy and will see it
+            self._queue.put_nowait(_WAKE)
         if self._thread.is_alive():
             self._thread.join(IDLE_WAKE_SECONDS * 2)
         self._report(final=True)
@@ -152,11 +156,13 @@ class StoreWriter:
                 except queue.Empty:
                     break
             try:
-                self._write(batch)
+                self._write([work for work in batch if work is not _WAKE])
             finally:
                 for _ in batch:
                     self._queue.task_done()
             self._report()
+            if _WAKE in batch and self._queue.empty():
+                return
 
     def _write(self, batch: list[Work]) -> None:
         rows = [work for work in batch if isinstance(work, dict)]
