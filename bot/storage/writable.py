@@ -22,8 +22,8 @@ def storage_problems(settings: Settings) -> list[str]:
     """One line per storage location the bot could not write (empty: all is well)."""
     try:
         url = storage_url(settings)
-    except StorageError as error:
-        return [str(error)]
+    except StorageError:
+        return []  # a malformed DATABASE_URL: run's own checks report it, once
     database = sqlite_file(url)
     if database is not None:
         problem = _unwritable(database)

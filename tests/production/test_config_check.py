@@ -216,3 +216,31 @@ def test_the_metrics_port_cannot_be_the_slack_port(environment, capsys) -> None:
         "ketamine-bot run: METRICS_PORT must differ from the Slack port (the public port serves "
         "/healthz only; /metrics and /readyz stay on the internal listener)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("postgresql://u:pw@host:notaport/db", "the port is not a number"),
+        ("postgresql://u:pw@host:99999/db", "the port is out of range (1 to 65535)"),
+    ],
+)
+def test_a_malformed_database_url_is_one_line_and_exit_2_everywhere(
+    environment, capsys, url, reason
+) -> None:
+    environment.setenv("DISCORD_TOKEN", DISCORD_TOKEN)
+    environment.setenv("DATABASE_URL", url)
+
+    code, lines = check(capsys)
+    assert code == 2
+    assert lines[-2:] == ["1 problem(s):", f"  DATABASE_URL is malformed: {reason}"]
+    assert row("DATABASE_URL", "set (not a database URL)") in lines
+
+    assert main(["run", "discord"]) == 2
+    assert capsys.readouterr() == ("", f"ketamine-bot run: DATABASE_URL is malformed: {reason}\n")
+
+    assert main(["report"]) == 2
+    assert capsys.readouterr() == (
+        "",
+        f"ketamine-bot report: DATABASE_URL is malformed: {reason}\n",
+    )
