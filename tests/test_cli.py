@@ -97,7 +97,9 @@ def test_validate_ok_and_broken(tmp_path: Path):
     (broken / "replies.yaml").write_text("disclaimer: [unclosed\n", encoding="utf-8")
     result = run("validate", str(broken))
     assert result.returncode == 1
-    assert result.stdout.startswith(f"{broken / 'replies.yaml'}:2: YAML syntax error")
+    assert result.stdout == (
+        f"{broken / 'replies.yaml'}:1: YAML syntax error: a '[' on this line is never closed\n"
+    )
     assert "Traceback" not in result.stderr
 
 
