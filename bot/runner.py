@@ -89,17 +89,18 @@ def plan_run(
         from bot.adapters.discord.config import SettingsError as DiscordError
 
         try:
+            # the Discord adapter still reads its variables itself (environ: the tests' own)
             plan.discord = DiscordSettings.from_environment(environ)
         except DiscordError as error:
             problems.append(f"ketamine-bot run discord: {error}")
     if platforms:
-        problems.extend(shared_problems(plan, environ))
+        problems.extend(shared_problems(plan))
     if problems:
         raise SettingsProblem(problems)
     return plan
 
 
-def shared_problems(plan: Plan, environ: Mapping[str, str]) -> list[str]:
+def shared_problems(plan: Plan) -> list[str]:
     """Moderators, database URL and ports: settings every platform shares."""
     from bot.adapters.moderators import ModeratorSettings, ModeratorSettingsError
     from bot.storage import StorageError
@@ -107,7 +108,7 @@ def shared_problems(plan: Plan, environ: Mapping[str, str]) -> list[str]:
 
     problems = []
     try:
-        plan.moderators = ModeratorSettings.from_environment(environ)
+        plan.moderators = ModeratorSettings.from_environment(plan.settings.moderator_values())
     except ModeratorSettingsError as error:
         problems.append(f"ketamine-bot run: {error}")
     try:

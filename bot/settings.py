@@ -29,6 +29,16 @@ DEFAULT_RETENTION_DAYS = 90
 DEFAULT_SHUTDOWN_SECONDS = 10.0  # docker stop waits 10 s before SIGKILL; Heroku waits 30 s
 PURGE_INTERVAL_SECONDS = 24 * 60 * 60  # old records are deleted at start and then daily
 SHARD_VARIABLES = ("SHARD_COUNT", "SHARD_IDS")
+MODERATOR_VARIABLES = frozenset(
+    {
+        "MOD_ROLE_IDS",
+        "MOD_USER_IDS",
+        "MOD_USERGROUP_ID",
+        "MOD_ALERT_CHANNEL",
+        "DISCORD_MOD_ALERT_CHANNEL",
+        "SLACK_MOD_ALERT_CHANNEL",
+    }
+)
 
 LogFormat = Literal["text", "json"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -142,6 +152,14 @@ class Settings(BaseSettings):
         if self.discord_token:
             found.append("discord")
         return found
+
+    def moderator_values(self) -> dict[str, str]:
+        """The ``MOD_*`` settings that are set, by variable name, for ``ModeratorSettings``."""
+        return {
+            info.alias: value
+            for name, info in type(self).model_fields.items()
+            if info.alias in MODERATOR_VARIABLES and (value := getattr(self, name)) is not None
+        }
 
     def secrets(self) -> list[str]:
         """Every secret value set, for the log formatters to blank out."""

@@ -211,7 +211,7 @@ def _platform_problems(
         else:
             problems.append(f"{unset}; without a terminal ketamine-bot run exits 2")
         problems.extend(
-            _unprefixed(line) for line in shared_problems(Plan(settings, []), os.environ)
+            _unprefixed(line) for line in shared_problems(Plan(settings, []))
         )
         return []
     described = []
