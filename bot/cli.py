@@ -6,18 +6,17 @@ Chat libraries are imported only by ``run``, so ``ask`` starts fast.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from bot import __version__
+from bot.exitcodes import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from bot.knowledge import KnowledgeError, default_knowledge_dir
-
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_USAGE = 2
 
 
 def _knowledge_option(parser: argparse.ArgumentParser) -> None:
@@ -60,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--misses", action="store_true", help="list every question it got wrong")
     _knowledge_option(evaluate)
 
-    run = commands.add_parser("run", help="run on the configured platforms (console if none)")
+    run = commands.add_parser(
+        "run", help="run on the configured platforms (exit 2 if none, unless at a terminal)"
+    )
     run.add_argument("platform", nargs="?", choices=["slack", "discord", "console"])
     run.add_argument("--port", type=int, default=None, help="HTTP port for Slack (default $PORT)")
     run.add_argument("--socket-mode", action="store_true", help="Slack Socket Mode")
@@ -68,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--metrics-port",
         type=int,
         default=None,
-        help="serve /healthz, /readyz, /metrics on this port too (default $METRICS_PORT)",
+        help="internal listener for /healthz, /readyz, /metrics (default $METRICS_PORT)",
     )
     _knowledge_option(run)
 
@@ -117,7 +118,10 @@ def _ask(args: argparse.Namespace) -> int:
                 "ketamine-bot ask: give a QUESTION (or use --json to read stdin)", file=sys.stderr
             )
             return EXIT_USAGE
-        for line in sys.stdin:
+        # bytes that are not UTF-8 become U+FFFD, so every line out is valid UTF-8 JSON
+        questions = _text_stream(sys.stdin, "replace")
+        _text_stream(sys.stdout, "strict")
+        for line in questions:
             reply = responder.respond(line.rstrip("\r\n"))
             sys.stdout.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
             sys.stdout.flush()
@@ -128,6 +132,13 @@ def _ask(args: argparse.Namespace) -> int:
     else:
         print(reply.text)
     return EXIT_OK
+
+
+def _text_stream(stream: TextIO, errors: str) -> TextIO:
+    """``stream`` read or written as UTF-8 with ``errors`` (a no-op for a non-file stream)."""
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(encoding="utf-8", errors=errors)
+    return stream
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -160,16 +171,21 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bot.core.service import BotService
     from bot.runner import run
-    from bot.settings import SettingsProblem, export_env_file
+    from bot.settings import SettingsProblem, export_env_file, load_settings
 
     try:
         export_env_file()  # before the knowledge base loads: .env may set KNOWLEDGE_DIR
+        settings = load_settings()
     except SettingsProblem as problem:
-        print(f"ketamine-bot run: {problem}", file=sys.stderr)
-        return EXIT_USAGE
+        for line in problem.lines:
+            print(f"ketamine-bot run: {line}", file=sys.stderr)
+        return EXIT_CONFIG
+    directory = getattr(args, "knowledge", None) or settings.knowledge_dir
     return run(
-        _load_service(args),
+        BotService.from_directory(directory or default_knowledge_dir()),
+        settings,
         args.platform,
         port=args.port,
         socket_mode=args.socket_mode,

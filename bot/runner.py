@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import gc
 import logging
 import os
@@ -22,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.core.service import BotService
-from bot.ops.lifecycle import EXIT_CONFIG, EXIT_OK
-from bot.settings import Settings, SettingsProblem, load_settings
+from bot.exitcodes import EXIT_CONFIG, EXIT_OK
+from bot.settings import Settings, SettingsProblem
 
 if TYPE_CHECKING:
     from bot.adapters.discord.config import DiscordSettings
@@ -31,9 +30,8 @@ if TYPE_CHECKING:
     from bot.adapters.slack.settings import SlackSettings
 
 __all__ = [
-    "EXIT_CONFIG",
+    "NO_PLATFORM",
     "Plan",
-    "configured_platforms",
     "plan_run",
     "run",
     "serve",
@@ -54,11 +52,6 @@ class Plan:
     moderators: ModeratorSettings | None = None
     metrics_port: int | None = None
     options: dict[str, Any] = field(default_factory=dict)  # extra discord.py options (tests)
-
-
-def configured_platforms(settings: Settings | None = None) -> list[str]:
-    """Platforms whose settings are present in the environment (and ``.env``)."""
-    return (settings or load_settings()).platforms()
 
 
 def plan_run(
@@ -88,8 +81,7 @@ def plan_run(
         from bot.adapters.slack.settings import load_settings as slack_settings
 
         try:
-            loaded = slack_settings(environ, port=port, socket_mode=socket_mode)
-            plan.slack = dataclasses.replace(loaded, host=settings.host)
+            plan.slack = slack_settings(settings, port=port, socket_mode=socket_mode)
         except SettingsError as error:
             problems.append(f"ketamine-bot run slack: {error}")
     if "discord" in platforms:
@@ -97,37 +89,37 @@ def plan_run(
         from bot.adapters.discord.config import SettingsError as DiscordError
 
         try:
+            # the Discord adapter still reads its variables itself (environ: the tests' own)
             plan.discord = DiscordSettings.from_environment(environ)
         except DiscordError as error:
             problems.append(f"ketamine-bot run discord: {error}")
     if platforms:
-        problems.extend(shared_problems(plan, environ))
+        problems.extend(shared_problems(plan))
     if problems:
         raise SettingsProblem(problems)
     return plan
 
 
-def shared_problems(plan: Plan, environ: Mapping[str, str]) -> list[str]:
+def shared_problems(plan: Plan) -> list[str]:
     """Moderators, database URL and ports: settings every platform shares."""
     from bot.adapters.moderators import ModeratorSettings, ModeratorSettingsError
     from bot.storage import StorageError
-    from bot.storage.config import database_url
+    from bot.storage.config import storage_url
 
     problems = []
     try:
-        plan.moderators = ModeratorSettings.from_environment(environ)
+        plan.moderators = ModeratorSettings.from_environment(plan.settings.moderator_values())
     except ModeratorSettingsError as error:
         problems.append(f"ketamine-bot run: {error}")
-    url = plan.settings.database_url
     try:
-        database_url(url.get_secret_value() if url else None)
-    except StorageError:
-        problems.append("ketamine-bot run: DATABASE_URL is malformed: expected a database URL")
+        storage_url(plan.settings)
+    except StorageError as error:
+        problems.append(f"ketamine-bot run: {error}")
     slack_port = plan.slack.port if plan.slack and not plan.slack.socket_mode else None
     if plan.metrics_port and plan.metrics_port == slack_port:
         problems.append(
-            "ketamine-bot run: METRICS_PORT must differ from the Slack port (or be left unset: "
-            "the Slack server serves /metrics too)"
+            "ketamine-bot run: METRICS_PORT must differ from the Slack port (the public port "
+            "serves /healthz only; /metrics and /readyz stay on the internal listener)"
         )
     return problems
 
@@ -136,16 +128,29 @@ def _pick(option: int | None, setting: int | None) -> int | None:
     return option if option is not None else setting
 
 
+NO_PLATFORM = (
+    "ketamine-bot run: no platform is configured (set DISCORD_TOKEN, or SLACK_BOT_TOKEN with "
+    "SLACK_SIGNING_SECRET or SLACK_APP_TOKEN); use `ketamine-bot run console` for the console"
+)
+
+
 def run(
     service: BotService,
+    settings: Settings,
     platform: str | None = None,
     port: int | None = None,
     socket_mode: bool = False,
     metrics_port: int | None = None,
+    *,
+    interactive: bool | None = None,
 ) -> int:
-    """Run ``platform``, or every configured one; the console when none is. The exit code."""
+    """Run ``platform``, or every configured one; the exit code.
+
+    With no platform configured the console starts only when asked (``run console``) or
+    when a person is at a terminal; otherwise (compose, systemd) exit 2 with one line, so a
+    restart policy shows a failing service instead of looping quietly.
+    """
     try:
-        settings = load_settings()
         plan = plan_run(
             settings, platform, port=port, socket_mode=socket_mode, metrics_port=metrics_port
         )
@@ -157,6 +162,11 @@ def run(
             )
         return EXIT_CONFIG
     if not plan.platforms:
+        if interactive is None:
+            interactive = sys.stdin is not None and sys.stdin.isatty()
+        if platform != "console" and not interactive:
+            print(NO_PLATFORM, file=sys.stderr)
+            return EXIT_CONFIG
         from bot.adapters.console import run_console
 
         return run_console(service)

@@ -24,10 +24,21 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ENV_FILE_VARIABLE = "ENV_FILE"
 DEFAULT_ENV_FILE = ".env"
 DEFAULT_HOST = "0.0.0.0"  # all interfaces: in a container or behind a proxy that is the point
+DEFAULT_METRICS_HOST = "127.0.0.1"  # the internal listener: metrics are not for strangers
 DEFAULT_RETENTION_DAYS = 90
 DEFAULT_SHUTDOWN_SECONDS = 10.0  # docker stop waits 10 s before SIGKILL; Heroku waits 30 s
 PURGE_INTERVAL_SECONDS = 24 * 60 * 60  # old records are deleted at start and then daily
 SHARD_VARIABLES = ("SHARD_COUNT", "SHARD_IDS")
+MODERATOR_VARIABLES = frozenset(
+    {
+        "MOD_ROLE_IDS",
+        "MOD_USER_IDS",
+        "MOD_USERGROUP_ID",
+        "MOD_ALERT_CHANNEL",
+        "DISCORD_MOD_ALERT_CHANNEL",
+        "SLACK_MOD_ALERT_CHANNEL",
+    }
+)
 
 LogFormat = Literal["text", "json"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -68,8 +79,9 @@ class Settings(BaseSettings):
     slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
     port: str | None = Field(None, alias="PORT")
 
-    # health and metrics
+    # the public port (Slack HTTP) and the internal listener (/metrics, /readyz, /healthz)
     host: str = Field(DEFAULT_HOST, alias="HOST", min_length=1)
+    metrics_host: str = Field(DEFAULT_METRICS_HOST, alias="METRICS_HOST", min_length=1)
     metrics_port: int | None = Field(None, alias="METRICS_PORT", ge=0, le=65535)
 
     # storage
@@ -140,6 +152,14 @@ class Settings(BaseSettings):
         if self.discord_token:
             found.append("discord")
         return found
+
+    def moderator_values(self) -> dict[str, str]:
+        """The ``MOD_*`` settings that are set, by variable name, for ``ModeratorSettings``."""
+        return {
+            info.alias: value
+            for name, info in type(self).model_fields.items()
+            if info.alias in MODERATOR_VARIABLES and (value := getattr(self, name)) is not None
+        }
 
     def secrets(self) -> list[str]:
         """Every secret value set, for the log formatters to blank out."""

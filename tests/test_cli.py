@@ -97,7 +97,9 @@ def test_validate_ok_and_broken(tmp_path: Path):
     (broken / "replies.yaml").write_text("disclaimer: [unclosed\n", encoding="utf-8")
     result = run("validate", str(broken))
     assert result.returncode == 1
-    assert result.stdout.startswith(f"{broken / 'replies.yaml'}:2: YAML syntax error")
+    assert result.stdout == (
+        f"{broken / 'replies.yaml'}:1: YAML syntax error: a '[' on this line is never closed\n"
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -131,11 +133,45 @@ def test_console_answers_until_end_of_input():
     assert result.stdout.count("Not medical advice") == 2  # the greeting, then the answer
 
 
-def test_run_without_tokens_starts_the_console():
-    env = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "DISCORD_TOKEN": ""}
-    result = run("run", stdin="hi\n", env=env)
-    assert result.returncode == 0
+NO_TOKENS = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "DISCORD_TOKEN": ""}
+
+
+def test_run_without_tokens_and_without_a_terminal_exits_2_in_one_line():
+    """Under compose or systemd a quiet console that exits 0 would be a silent restart loop."""
+    result = run("run", stdin="hi\n", env=NO_TOKENS)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "ketamine-bot run: no platform is configured (set DISCORD_TOKEN, or SLACK_BOT_TOKEN with "
+        "SLACK_SIGNING_SECRET or SLACK_APP_TOKEN); use `ketamine-bot run console` for the "
+        "console\n"
+    )
+
+
+def test_run_console_starts_the_console_without_a_terminal():
+    result = run("run", "console", stdin="hi\n", env=NO_TOKENS)
+    assert result.returncode == 0, result.stderr
     assert "Ask me about ketamine for PTSD" in result.stdout
+
+
+def test_run_without_tokens_at_a_terminal_starts_the_console():
+    import pty
+
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k != "KNOWLEDGE_DIR"} | NO_TOKENS
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environment,
+    ) as process:
+        os.close(follower)
+        os.write(leader, b"what is ketamine\n\x04")
+        out, err = process.communicate(timeout=60)
+    os.close(leader)
+    assert process.returncode == 0, err
+    assert "Ask me about ketamine for PTSD" in out.decode()
 
 
 def test_ask_does_not_import_chat_libraries():
@@ -146,3 +182,21 @@ def test_ask_does_not_import_chat_libraries():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_ask_json_replaces_invalid_utf8_and_writes_valid_utf8():
+    environment = {k: v for k, v in os.environ.items() if k != "KNOWLEDGE_DIR"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        input=b"what is \xff\xfe ketamine\ncaf\xc3\xa9 \xe9t\xe9\n",
+        capture_output=True,
+        cwd=ROOT,
+        env=environment,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode("utf-8").splitlines()  # strict: raises on invalid UTF-8
+    assert [json.loads(line)["question"] for line in lines] == [
+        "what is \ufffd\ufffd ketamine",
+        "café \ufffdt\ufffd",
+    ]

@@ -361,5 +361,6 @@ def test_report_states_the_retention_the_bot_runs_with(cli_database, monkeypatch
     monkeypatch.setenv("RETENTION_DAYS", "a month")
     assert main(["report"]) == 2
     assert capsys.readouterr().err == (
-        "ketamine-bot report: RETENTION_DAYS must be a whole number of days\n"
+        "ketamine-bot report: RETENTION_DAYS is malformed: input should be a valid integer, "
+        "unable to parse string as an integer\n"
     )

@@ -43,12 +43,54 @@ def test_yaml_syntax_error_names_file_and_line(kb_copy: Path):
     path = kb_copy / "entries" / "risks.yaml"
     line = line_of(path, "  - id: risk-side-effects")
     replace(path, "  - id: risk-side-effects", "  - id: [risk-side-effects")
-    problems = problems_for(kb_copy)
-    assert len(problems) == 1
-    assert problems[0].startswith("risks.yaml:")
-    assert "YAML syntax error" in problems[0]
-    reported = int(problems[0].split(":")[1])
-    assert line <= reported <= line + 3
+    assert problems_for(kb_copy) == [
+        f"risks.yaml:{line}: YAML syntax error: a '[' on this line is never closed"
+    ]
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens_not_at_the_end(kb_copy: Path):
+    path = kb_copy / "entries" / "risks.yaml"
+    replace(path, "  - id: risk-side-effects", '  - id: "risk-side-effects')
+    line = line_of(path, '  - id: "risk-side-effects')
+    assert problems_for(kb_copy) == [
+        f"risks.yaml:{line}: YAML syntax error: a quote on this line is never closed"
+    ]
+
+
+def test_a_tab_is_reported_on_its_own_line(kb_copy: Path):
+    path = kb_copy / "settings.yaml"
+    replace(path, "  cooldown_seconds: 3", "\tcooldown_seconds: 3")
+    line = line_of(path, "\tcooldown_seconds: 3")
+    [problem] = problems_for(kb_copy)
+    assert problem.startswith(f"settings.yaml:{line}: YAML syntax error: ")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("on", "YAML reads yes/no/on/off/true/false as a yes-or-no; give a number"),
+        ("yes", "YAML reads yes/no/on/off/true/false as a yes-or-no; give a number"),
+        ("three", "should be a number, not 'three'"),
+        ('"3"', "should be a number, not '3'"),
+    ],
+)
+def test_a_setting_that_is_not_a_number_is_refused_on_its_line(
+    kb_copy: Path, value: str, message: str
+):
+    path = kb_copy / "settings.yaml"
+    replace(path, "  cooldown_seconds: 3", f"  cooldown_seconds: {value}")
+    line = line_of(path, "  cooldown_seconds:")
+    assert problems_for(kb_copy) == [f"settings.yaml:{line}: limits.cooldown_seconds: {message}"]
+
+
+def test_a_whole_number_setting_refuses_a_fraction_and_a_yes(kb_copy: Path):
+    path = kb_copy / "settings.yaml"
+    replace(path, "  max_suggestions: 3", "  max_suggestions: on")
+    line = line_of(path, "  max_suggestions:")
+    assert problems_for(kb_copy) == [
+        f"settings.yaml:{line}: matching.max_suggestions: YAML reads yes/no/on/off/true/false"
+        " as a yes-or-no; give a number"
+    ]
 
 
 def test_schema_error_points_at_the_field(kb_copy: Path):
@@ -139,10 +181,36 @@ def test_near_duplicate_phrasing_is_flagged(kb_copy: Path):
     ), problems
 
 
-def test_a_dose_in_an_answer_is_refused(kb_copy: Path):
+@pytest.mark.parametrize(
+    "dose",
+    [
+        "0.5 mg/kg",
+        "half a milligram per kilogram",
+        "two milligrams",
+        "point five mg/kg",
+        "one and a half milligrams",
+        "thirty-five mg",
+        "a few milligrams",
+        "milligrams per kilogram of body weight",
+    ],
+)
+def test_a_dose_in_an_answer_is_refused_in_digits_or_in_words(kb_copy: Path, dose: str):
     path = kb_copy / "entries" / "risks.yaml"
-    replace(path, "    answer: >-\n", "    answer: >-\n      Most clinics give 0.5 mg/kg.\n")
-    assert any("never states a dose" in p for p in problems_for(kb_copy))
+    replace(path, "    answer: >-\n", f"    answer: >-\n      Most clinics give {dose}.\n")
+    line = line_of(path, f"Most clinics give {dose}.") - 1  # the answer's first line
+    assert problems_for(kb_copy) == [
+        f"risks.yaml:{line}: entries.0.answer: the bot never states a dose; remove the amount"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Half of the participants improved.", "A single infusion was given.", "Two studies agree."],
+)
+def test_numbers_in_words_without_a_unit_are_not_doses(kb_copy: Path, text: str):
+    path = kb_copy / "entries" / "risks.yaml"
+    replace(path, "    answer: >-\n", f"    answer: >-\n      {text}\n")
+    assert not any("dose" in problem for problem in problems_for(kb_copy))
 
 
 def test_yes_no_words_need_quotes(kb_copy: Path):

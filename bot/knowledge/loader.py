@@ -44,12 +44,17 @@ OPTIONAL_FILES: dict[str, type[BaseModel]] = {
 }
 
 
+SHIPPED = Path(__file__).resolve().parents[1] / "shipped_knowledge"
+"""The shipped knowledge base: a link to the top-level ``knowledge/`` in a checkout, a copy
+of it in an installed wheel (see ``[tool.setuptools.package-data]``)."""
+
+
 def default_knowledge_dir() -> Path:
-    """``KNOWLEDGE_DIR`` when set, else the ``knowledge/`` folder shipped beside ``bot/``."""
+    """``KNOWLEDGE_DIR`` when set, else the knowledge base shipped with the package."""
     configured = os.environ.get("KNOWLEDGE_DIR")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2] / "knowledge"
+    return SHIPPED.resolve()  # in a checkout: the knowledge/ folder moderators edit
 
 
 def _label(path: Path) -> str:

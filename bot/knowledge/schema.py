@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.knowledge.doses import states_dose
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Identifier = Annotated[
     str,
@@ -28,7 +30,6 @@ Identifier = Annotated[
 ]
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
-_DOSE = re.compile(r"\b\d+(\.\d+)?\s*(mg|milligrams?|ml|mcg|µg)\b|\bmg\s*/\s*kg\b", re.IGNORECASE)
 # Interface texts the bot fills in: a moderator's edit must keep these words in braces.
 PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "shared_by": ("{user}",),
@@ -91,7 +92,7 @@ class Entry(Strict):
     @field_validator("answer", "caveat")
     @classmethod
     def _no_dose(cls, value: str | None) -> str | None:
-        if value is not None and _DOSE.search(value):
+        if value is not None and states_dose(value):
             raise ValueError("the bot never states a dose; remove the amount")
         return value
 
@@ -288,13 +289,16 @@ class Replies(Strict):
 
 
 class Matching(Strict):
-    """Score bands for the matcher (0-100). Raising the numbers makes the bot more cautious."""
+    """Score bands for the matcher (0-100). Raising the numbers makes the bot more cautious.
 
-    answer_at: float = Field(default=52, ge=0, le=100)
-    clear_lead_at: float = Field(default=37, ge=0, le=100)
-    clear_lead: float = Field(default=14, ge=0, le=100)
-    clarify_at: float = Field(default=30, ge=0, le=100)
-    max_suggestions: int = Field(default=3, ge=1, le=5)
+    Every number is strict: YAML reads ``on``/``yes`` as true, which must not become 1.
+    """
+
+    answer_at: float = Field(default=52, ge=0, le=100, strict=True)
+    clear_lead_at: float = Field(default=37, ge=0, le=100, strict=True)
+    clear_lead: float = Field(default=14, ge=0, le=100, strict=True)
+    clarify_at: float = Field(default=30, ge=0, le=100, strict=True)
+    max_suggestions: int = Field(default=3, ge=1, le=5, strict=True)
 
     @model_validator(mode="after")
     def _ordered(self) -> Matching:
@@ -306,11 +310,11 @@ class Matching(Strict):
 class Limits(Strict):
     """Limits that protect channels from floods."""
 
-    cooldown_seconds: float = Field(default=3.0, ge=0, le=3600)
+    cooldown_seconds: float = Field(default=3.0, ge=0, le=3600, strict=True)
     # moderator alerts (crisis, "yes, I'd like support"): one per member per window, and
     # at most ``alerts_per_channel`` from one channel in the same window
-    alert_window_minutes: float = Field(default=30, gt=0, le=24 * 60)
-    alerts_per_channel: int = Field(default=3, ge=1, le=100)
+    alert_window_minutes: float = Field(default=30, gt=0, le=24 * 60, strict=True)
+    alerts_per_channel: int = Field(default=3, ge=1, le=100, strict=True)
 
 
 class SettingsFile(Strict):

@@ -70,9 +70,23 @@ def _message(item: dict[str, Any]) -> str:
         return (
             f"{field}: YAML reads yes/no/on/off/true/false as a yes-or-no; put the word in quotes"
         )
+    if item["type"] in _NUMBER_ERRORS:
+        given = item.get("input")
+        if isinstance(given, bool):
+            return f"{field}: YAML reads yes/no/on/off/true/false as a yes-or-no; give a number"
+        return f"{field}: should be a number, not {_shown(given)}"
     if item["type"] == "string_too_short":
         return f"{field}: is empty"
     return f"{field}: {text}"
+
+
+_NUMBER_ERRORS = frozenset({"float_type", "int_type", "float_parsing", "int_parsing"})
+
+
+def _shown(value: object) -> str:
+    """A YAML value as a moderator wrote it, short."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _duplicate_keys(node: yaml.Node | None, label: str) -> list[Problem]:
@@ -94,6 +108,26 @@ def _duplicate_keys(node: yaml.Node | None, label: str) -> list[Problem]:
     return problems
 
 
+# What PyYAML was reading when it failed -> what the moderator left open on that line. The
+# parser notices an unclosed bracket or quote lines later (often at the end of the file);
+# the line to fix is where it was opened.
+_LEFT_OPEN = {
+    "while parsing a flow sequence": "a '[' on this line is never closed",
+    "while parsing a flow mapping": "a '{' on this line is never closed",
+    "while scanning a quoted scalar": "a quote on this line is never closed",
+}
+
+
+def _syntax_problem(label: str, error: yaml.MarkedYAMLError) -> Problem:
+    """The line to fix: where a bracket or quote was left open, else where parsing failed."""
+    left_open = _LEFT_OPEN.get(error.context or "")
+    if left_open is not None and error.context_mark is not None:
+        return Problem(label, error.context_mark.line + 1, f"YAML syntax error: {left_open}")
+    mark = error.problem_mark or error.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    return Problem(label, line, f"YAML syntax error: {error.problem or error}")
+
+
 def read_yaml(path: Path, label: str) -> tuple[YamlDocument | None, list[Problem]]:
     """Parse ``path``; on a syntax error return the problem with its line instead."""
     try:
@@ -107,10 +141,7 @@ def read_yaml(path: Path, label: str) -> tuple[YamlDocument | None, list[Problem
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        detail = error.problem or str(error)
-        return None, [Problem(label, line, f"YAML syntax error: {detail}")]
+        return None, [_syntax_problem(label, error)]
     except yaml.YAMLError as error:
         return None, [Problem(label, 1, f"YAML syntax error: {error}")]
     finally:

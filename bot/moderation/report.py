@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import re
 import sys
 from dataclasses import dataclass
@@ -16,13 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.reply import ReplyKind
+from bot.exitcodes import EXIT_CONFIG, EXIT_OK, EXIT_USAGE
 from bot.knowledge import KnowledgeBase
 from bot.moderation.grouping import UnansweredGroup
 from bot.storage import StorageError, Store
-from bot.storage.config import DEFAULT_RETENTION_DAYS
 
-EXIT_OK = 0
-EXIT_USAGE = 2
 DEFAULT_DAYS = 30
 DEFAULT_STALE_DAYS = 180
 DEFAULT_UNANSWERED_LIMIT = 20
@@ -239,28 +236,28 @@ def report_command(args: argparse.Namespace) -> int:
     """
     from bot.knowledge import default_knowledge_dir, load_knowledge
     from bot.moderation.page import render_html
-    from bot.settings import SettingsProblem, export_env_file
+    from bot.settings import SettingsProblem, export_env_file, load_settings
 
     try:
         export_env_file()
+        settings = load_settings()
     except SettingsProblem as problem:
-        print(f"ketamine-bot report: {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    retention = os.environ.get("RETENTION_DAYS") or str(DEFAULT_RETENTION_DAYS)
-    if not retention.isdigit() or int(retention) < 1:
-        print("ketamine-bot report: RETENTION_DAYS must be a whole number of days", file=sys.stderr)
-        return EXIT_USAGE
-    knowledge = load_knowledge(getattr(args, "knowledge", None) or default_knowledge_dir())
+        for line in problem.lines:
+            print(f"ketamine-bot report: {line}", file=sys.stderr)
+        return EXIT_CONFIG
+    knowledge = load_knowledge(
+        getattr(args, "knowledge", None) or settings.knowledge_dir or default_knowledge_dir()
+    )
     try:
-        with Store.open(retention_days=int(retention)) as store:
+        with Store.from_settings(settings) as store:
             report = build_report(store, knowledge, days=args.days, stale_days=args.stale_days)
     except StorageError as error:
         print(f"ketamine-bot report: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_CONFIG
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         print(f"ketamine-bot report: the database could not be read: {reason}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_CONFIG
     text = render_html(report) if args.format == "html" else render_markdown(report)
     if args.output is None:
         sys.stdout.write(text)

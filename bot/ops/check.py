@@ -12,15 +12,15 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.exitcodes import EXIT_CONFIG, EXIT_OK
 from bot.settings import (
     Settings,
     SettingsProblem,
     export_env_file,
     load_settings_leniently,
 )
+from bot.storage.writable import storage_problems
 
-EXIT_OK = 0
-EXIT_PROBLEMS = 2
 WIDTH = 27  # column of the values
 
 SECTIONS: list[tuple[str, list[str]]] = [
@@ -33,7 +33,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
         "Slack",
         ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "PORT"],
     ),
-    ("Health and metrics", ["HOST", "METRICS_PORT"]),
+    ("Health and metrics", ["HOST", "METRICS_HOST", "METRICS_PORT"]),
     (
         "Storage",
         [
@@ -68,7 +68,7 @@ UNSET_MEANS = {
     "SLACK_APP_TOKEN": "HTTP mode",
     "SLACK_API_URL": "https://slack.com/api/",
     "PORT": "3000",
-    "METRICS_PORT": "health and metrics on the Slack HTTP server only",
+    "METRICS_PORT": "no internal listener: /metrics and /readyz off",
     "DATABASE_URL": "SQLite at STORAGE_PATH",
     "STORAGE_PATH": "data/ketamine-bot.sqlite3",
     "STORAGE_SECRET": "generated once, kept in STORAGE_SECRET_FILE",
@@ -116,6 +116,7 @@ def check_config(
 
     problems.extend(_knowledge_problems(knowledge, settings, notes))
     platforms = _platform_problems(settings, platform, socket_mode, problems, notes)
+    problems.extend(storage_problems(settings))
     if settings.database_url is not None and settings.storage_secret is None:
         notes.append(
             "DATABASE_URL without STORAGE_SECRET: every replica sharing the database must "
@@ -133,7 +134,7 @@ def check_config(
     print(f"{len(problems)} problem(s):", file=out)
     for problem in problems:
         print(f"  {problem}", file=out)
-    return EXIT_PROBLEMS
+    return EXIT_CONFIG
 
 
 def _shown(name: str) -> str:
@@ -201,13 +202,16 @@ def _platform_problems(
         problems.extend(_unprefixed(line) for line in problem.lines)
         return []
     if not plan.platforms:
-        problems.append(
+        unset = (
             "no platform is configured: set DISCORD_TOKEN, or SLACK_BOT_TOKEN with "
-            "SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode); "
-            "without them ketamine-bot run starts the console"
+            "SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)"
         )
+        if _interactive():  # a person at a terminal: `run` starts the console for them
+            notes.append(f"{unset}; ketamine-bot run starts the console at a terminal")
+        else:
+            problems.append(f"{unset}; without a terminal ketamine-bot run exits 2")
         problems.extend(
-            _unprefixed(line) for line in shared_problems(Plan(settings, []), os.environ)
+            _unprefixed(line) for line in shared_problems(Plan(settings, []))
         )
         return []
     described = []
@@ -222,10 +226,17 @@ def _platform_problems(
             else "discord"
         )
     if plan.metrics_port is not None:
-        notes.append(f"health and metrics also on port {plan.metrics_port}")
-    elif plan.slack is None or plan.slack.socket_mode:
-        notes.append("no METRICS_PORT: /healthz, /readyz and /metrics are not served")
+        notes.append(
+            f"internal listener on {settings.metrics_host}:{plan.metrics_port}: "
+            "/healthz, /readyz, /metrics"
+        )
+    else:
+        notes.append("no METRICS_PORT: /readyz and /metrics are not served")
     return described
+
+
+def _interactive() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def _unprefixed(line: str) -> str:

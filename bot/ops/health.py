@@ -1,8 +1,9 @@
 """``/healthz``, ``/readyz`` and ``/metrics`` as aiohttp routes.
 
-They are added to the Slack HTTP server when it runs (one port, as a platform like
-Heroku wants), and served by a small server of their own on ``--metrics-port`` /
-``METRICS_PORT`` when asked (Discord alone, Socket Mode, or a separate scrape port).
+``/metrics`` and ``/readyz`` say more about the bot than strangers should read, so they
+are served only by the internal listener (``METRICS_HOST``, loopback by default, on
+``METRICS_PORT``). ``/healthz`` says nothing but "up": it is served there and also on the
+public Slack port, where a platform's router (Heroku) or load balancer checks it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ from bot.ops.metrics import Metrics
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The process is up and its event loop answers."""
+    return web.json_response({"ok": True})
+
+
+def public_routes() -> list[web.RouteDef]:
+    """What the public port serves beside the platform's own paths: ``/healthz`` only."""
+    return [web.get(HEALTH_PATH, healthz)]
 
 
 class Health:
@@ -34,9 +45,9 @@ class Health:
         self.stopping = False  # set at shutdown: load balancers stop sending work here
 
     def routes(self) -> list[web.RouteDef]:
-        """The three GET routes, to add to any aiohttp application."""
+        """The three GET routes of the internal listener."""
         return [
-            web.get(HEALTH_PATH, self.healthz),
+            web.get(HEALTH_PATH, healthz),
             web.get(READY_PATH, self.readyz),
             web.get(METRICS_PATH, self.metrics),
         ]
@@ -58,10 +69,6 @@ class Health:
             "platforms": platforms,
         }
 
-    async def healthz(self, request: web.Request) -> web.Response:
-        """The process is up and its event loop answers."""
-        return web.json_response({"ok": True})
-
     async def readyz(self, request: web.Request) -> web.Response:
         """200 when ready for members' questions, else 503 with what is missing."""
         ready, body = self.ready()
@@ -74,7 +81,7 @@ class Health:
 
 
 class HealthServer:
-    """A small aiohttp server with only the health and metrics routes."""
+    """The internal listener: a small aiohttp server with the health and metrics routes."""
 
     def __init__(self, health: Health, host: str, port: int) -> None:
         self._health = health

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-EXIT_OK = 0
-EXIT_FAILED = 1  # the platform could not be reached or failed later: a retry may help
-EXIT_CONFIG = 2  # a person must fix a setting: restarting will not help
+from bot.exitcodes import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
+
+__all__ = ["EXIT_CONFIG", "EXIT_FAILED", "EXIT_OK", "Platform", "PlatformFailure"]
 
 
 class PlatformFailure(RuntimeError):

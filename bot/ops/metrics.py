@@ -4,6 +4,7 @@
   out: a ``BotService`` listener;
 - knowledge-base entries and version, and whether each platform is connected: read at
   scrape time, so a reload shows without any hook;
+- storage: records queued, written and lost (``watch_storage``), read at scrape time;
 - reload failures: counted by the reloader hook (``count_reload_failure``);
 - platform errors: every ERROR log record from a platform's library or adapter (that is
   where discord.py, Bolt and the adapters report a failed event), by a logging handler.
@@ -22,13 +23,19 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
 )
-from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from bot import __version__
 from bot.core.reply import ReplyKind
 from bot.core.service import Asked, BotService
+from bot.storage.writer import StoreWriter
 
 PREFIX = "ketamine_bot"
 # the core answers in milliseconds; anything near a second means the machine is overloaded
@@ -89,6 +96,10 @@ class Metrics:
         self.questions.labels(event.platform, event.reply.kind.value).inc()
         self.latency.labels(event.platform).observe(event.seconds)
 
+    def watch_storage(self, writer: StoreWriter) -> None:
+        """Report the storage queue: records waiting, written, and lost (counted, logged)."""
+        self.registry.register(_StorageCollector(writer))
+
     def count_reload_failure(self, *_: object) -> None:
         """Count one refused reload (accepts and ignores whatever the reloader reports)."""
         self.reload_failures.inc()
@@ -133,6 +144,31 @@ class _StateCollector(Collector):
         yield InfoMetricFamily(
             f"{PREFIX}_build", "Version of the bot", value={"version": __version__}
         )
+
+
+class _StorageCollector(Collector):
+    """The storage writer's counts, read when scraped."""
+
+    def __init__(self, writer: StoreWriter) -> None:
+        self._writer = writer
+
+    def collect(self) -> Iterable[Metric]:
+        pending = GaugeMetricFamily(
+            f"{PREFIX}_storage_pending", "Records and votes queued, not yet written"
+        )
+        pending.add_metric([], self._writer.pending)
+        yield pending
+        written = CounterMetricFamily(
+            f"{PREFIX}_storage_written", "Records and votes written to the database"
+        )
+        written.add_metric([], self._writer.written)
+        yield written
+        lost = CounterMetricFamily(
+            f"{PREFIX}_storage_lost",
+            "Records and votes not written (queue full, database failing, shutdown)",
+        )
+        lost.add_metric([], self._writer.lost)
+        yield lost
 
 
 class _ErrorCounter(logging.Handler):

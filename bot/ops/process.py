@@ -3,7 +3,7 @@
 ``bot.runner`` checks the settings and builds a ``Plan``; this class runs it in the
 current event loop: start everything, wait for a stop request (or a platform failing by
 itself), then shut down in order: refuse new events, let answers in flight finish,
-close connections, stop the background tasks, close the store.
+close connections, stop the background tasks, write the queued records, close the store.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import URL
-
 from bot.core.reload import KnowledgeReloader, ReloadResult
 from bot.core.service import Asked, BotService
-from bot.ops.health import Health, HealthServer
-from bot.ops.lifecycle import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Platform, PlatformFailure
+from bot.exitcodes import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
+from bot.ops.health import Health, HealthServer, public_routes
+from bot.ops.lifecycle import Platform, PlatformFailure
 from bot.ops.logs import FIELDS, log_answer
 from bot.ops.metrics import Metrics
 from bot.settings import PURGE_INTERVAL_SECONDS
+from bot.storage.writer import StoreWriter
 
 if TYPE_CHECKING:
     from bot.adapters.moderators import Moderation
@@ -46,6 +46,7 @@ class BotProcess:
         self.metrics = Metrics(service, plan.platforms, connected=self.connected)
         self.health = Health(service, self.metrics, self.connected)
         self.store: Store | None = None
+        self.writer: StoreWriter | None = None
         self.reloader: KnowledgeReloader | None = None
         self.health_server: HealthServer | None = None
         self.ready = asyncio.Event()  # set once every platform is connected
@@ -81,17 +82,9 @@ class BotProcess:
         self._listen(self.metrics.observe)
         self._listen(log_answer)
         settings = self.settings
-        url: str | URL | None = (
-            settings.database_url.get_secret_value() if settings.database_url else None
-        )
-        if url is None and settings.storage_path is not None:
-            url = URL.create("sqlite", database=str(settings.storage_path))
-        secret = settings.storage_secret.get_secret_value() if settings.storage_secret else None
         for attempt in range(1, STORE_OPEN_ATTEMPTS + 1):
             try:
-                self.store = await asyncio.to_thread(
-                    Store.open, url, secret, settings.retention_days
-                )
+                self.store = await asyncio.to_thread(Store.from_settings, settings)
                 break
             except StorageError as error:
                 # the database may still be starting (compose, a fresh server), or a replica
@@ -102,7 +95,11 @@ class BotProcess:
                 log.warning("%s; trying again in %d s", error, attempt)
                 await asyncio.sleep(attempt)
         assert self.store is not None
-        self._listen(self.store.record)
+        # records and votes go through a queue to a thread of their own: a slow or locked
+        # database delays records, never an answer (nor the event loop)
+        self.writer = StoreWriter(self.store).start()
+        self.metrics.watch_storage(self.writer)
+        self._listen(self.writer.record)
         self._spawn(self._purge_daily(self.store), "storage-purge")
 
         self.reloader = KnowledgeReloader(self.service)
@@ -111,12 +108,14 @@ class BotProcess:
 
         moderation = Moderation(
             settings=self.plan.moderators or ModeratorSettings(),
-            store=self.store,
+            store=self.writer,
             reloader=self.reloader,
         )
         self.platforms = self._build_platforms(moderation)
         if self.plan.metrics_port is not None:
-            self.health_server = HealthServer(self.health, settings.host, self.plan.metrics_port)
+            self.health_server = HealthServer(
+                self.health, settings.metrics_host, self.plan.metrics_port
+            )
             try:
                 await self.health_server.start()
             except OSError as error:  # the port is taken, or the host is not this machine's
@@ -125,12 +124,12 @@ class BotProcess:
                 )
                 return EXIT_FAILED
             log.info(
-                "health and metrics on http://%s:%d (/healthz /readyz /metrics)",
-                settings.host,
+                "internal listener on http://%s:%d (/healthz /readyz /metrics)",
+                settings.metrics_host,
                 self.health_server.port,
             )
-        elif self.plan.slack is None or self.plan.slack.socket_mode:
-            log.info("no HTTP server: set METRICS_PORT to serve /healthz, /readyz and /metrics")
+        else:
+            log.info("no internal listener: set METRICS_PORT to serve /readyz and /metrics")
         results = await asyncio.gather(
             *(platform.start() for platform in self.platforms), return_exceptions=True
         )
@@ -164,9 +163,7 @@ class BotProcess:
             from bot.adapters.slack.runner import SlackRuntime
 
             platforms.append(
-                SlackRuntime(
-                    self.service, self.plan.slack, self.health.routes(), moderation=moderation
-                )
+                SlackRuntime(self.service, self.plan.slack, public_routes(), moderation=moderation)
             )
         if self.plan.discord is not None:
             from bot.adapters.discord.runner import DiscordRuntime
@@ -255,6 +252,8 @@ class BotProcess:
         for listener in self._listeners:
             with contextlib.suppress(ValueError):
                 self.service.listeners.remove(listener)
+        if self.writer is not None:
+            await asyncio.to_thread(self.writer.close, self.settings.shutdown_timeout)
         if self.store is not None:
             await asyncio.to_thread(self.store.close)
 

@@ -1,7 +1,8 @@
-"""Where the store lives and how it keys member ids, from arguments or the environment.
+"""Where the store lives and how it keys member ids, from the arguments it is given.
 
 One place decides the database URL, the hashing secret and what text may be kept, so
-that the store itself only reads and writes rows.
+that the store itself only reads and writes rows. Nothing here reads the environment:
+``bot.settings`` does, once, and ``Store.from_settings`` passes the values down.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import os
 import re
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.core.normalize import LINK
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -39,25 +44,40 @@ class StorageError(Exception):
     """The database cannot be used as configured (bad URL, unreachable server, bad secret)."""
 
 
-def database_url(url: str | URL | None = None) -> URL:
-    """The SQLAlchemy URL to open: ``url``, else ``DATABASE_URL``, else a SQLite file.
+def database_url(url: str | URL | None = None, *, sqlite_path: Path | None = None) -> URL:
+    """The SQLAlchemy URL to open: ``url``, else a SQLite file at ``sqlite_path`` (or the default).
 
     ``postgres://`` (Heroku's spelling) and a bare ``postgresql://`` are sent to the psycopg 3
-    driver, so PostgreSQL works with the one driver this package depends on.
+    driver, so PostgreSQL works with the one driver this package depends on. A URL that
+    cannot be parsed (a port that is not a number, say) is a ``StorageError``: one line,
+    never the password.
     """
-    raw = url if url is not None else os.environ.get("DATABASE_URL") or None
-    if raw is None:
-        path = Path(os.environ.get("STORAGE_PATH") or DEFAULT_SQLITE_PATH)
-        return URL.create("sqlite", database=str(path))
+    if url is None:
+        return URL.create("sqlite", database=str(sqlite_path or DEFAULT_SQLITE_PATH))
+    raw = url
     if isinstance(raw, str) and raw.startswith("postgres://"):
         raw = "postgresql://" + raw.removeprefix("postgres://")
     try:
         parsed = make_url(raw)
-    except ArgumentError as error:
-        raise StorageError(f"DATABASE_URL is not a database URL: {error}") from None
+    except ArgumentError:
+        raise StorageError(
+            "DATABASE_URL is not a database URL (expected e.g. postgresql://user@host/db)"
+        ) from None
+    except ValueError:  # SQLAlchemy's int() of the port
+        raise StorageError("DATABASE_URL is malformed: the port is not a number") from None
+    if parsed.port is not None and not 0 < parsed.port <= 65535:
+        raise StorageError("DATABASE_URL is malformed: the port is out of range (1 to 65535)")
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
+
+
+def storage_url(settings: Settings) -> URL:
+    """The database the settings name: ``DATABASE_URL``, else SQLite at ``STORAGE_PATH``."""
+    url = settings.database_url
+    return database_url(
+        url.get_secret_value() if url is not None else None, sqlite_path=settings.storage_path
+    )
 
 
 def sqlite_file(url: URL) -> Path | None:
@@ -72,22 +92,22 @@ def shown_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def resolve_secret(secret: bytes | str | None, url: URL) -> bytes:
-    """The key for member-id hashes: ``secret``, else ``STORAGE_SECRET``, else a kept file.
+def resolve_secret(
+    secret: bytes | str | None, url: URL, secret_file: Path | None = None
+) -> bytes:
+    """The key for member-id hashes: ``secret`` (``STORAGE_SECRET``), else a kept file.
 
-    The file is made once (mode 600) beside a SQLite database, or at ``STORAGE_SECRET_FILE``.
-    Replicas sharing a server database must share the secret, or one member would count as
-    several; that is why a server database without ``STORAGE_SECRET`` gets a warning.
+    The file (``secret_file``, i.e. ``STORAGE_SECRET_FILE``, else beside a SQLite database)
+    is made once, mode 600. Replicas sharing a server database must share the secret, or one
+    member would count as several; that is why a server database without one gets a warning.
     """
-    if secret is None:
-        secret = os.environ.get("STORAGE_SECRET") or None
     if secret is not None:
         key = secret.encode() if isinstance(secret, str) else bytes(secret)
         if not key:
             raise StorageError("STORAGE_SECRET is empty")
         return key
-    path = _secret_path(url)
-    if sqlite_file(url) is None and "STORAGE_SECRET_FILE" not in os.environ:
+    path = secret_file or _secret_path(url)
+    if sqlite_file(url) is None and secret_file is None:
         log.warning(
             "STORAGE_SECRET is not set; using %s. Every replica that shares this database "
             "needs the same secret, or a member's votes count once per replica.",
@@ -97,9 +117,6 @@ def resolve_secret(secret: bytes | str | None, url: URL) -> bytes:
 
 
 def _secret_path(url: URL) -> Path:
-    configured = os.environ.get("STORAGE_SECRET_FILE")
-    if configured:
-        return Path(configured)
     database = sqlite_file(url)
     if database is not None:
         return database.with_suffix(".secret")

@@ -2,7 +2,8 @@
 
 SQLAlchemy Core with portable SQL only, so SQLite (the zero-setup default) and PostgreSQL
 (shared by replicas) run the same statements: one code path, tested on both. Calls are
-synchronous and short; async callers wrap them in ``asyncio.to_thread``.
+synchronous; the running bot writes through ``bot.storage.writer.StoreWriter`` (a thread of
+its own), and reads in ``asyncio.to_thread``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -51,7 +53,11 @@ from bot.storage.config import (
     resolve_secret,
     shown_url,
     sqlite_file,
+    storage_url,
 )
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +164,7 @@ class Store:
         self._given_secret = secret
         self._secret: bytes | None = None
         self._secret_lock = threading.Lock()
+        self._secret_file: Path | None = None
         self._clock = clock
 
     @classmethod
@@ -167,13 +174,14 @@ class Store:
         secret: bytes | str | None = None,
         retention_days: int = DEFAULT_RETENTION_DAYS,
         *,
+        secret_file: Path | None = None,
         clock: Clock = _utc_now,
     ) -> Store:
         """Connect, creating the SQLite file and the tables on first run.
 
-        ``url`` defaults to ``DATABASE_URL``, else a SQLite file at ``STORAGE_PATH``.
-        Raises ``StorageError`` with a one-line reason (never the password) when the
-        database cannot be used.
+        ``url`` defaults to a SQLite file at ``data/ketamine-bot.sqlite3``; the running bot
+        passes its settings through ``from_settings``. Raises ``StorageError`` with a
+        one-line reason (never the password) when the database cannot be used.
         """
         _check_retention(retention_days)
         resolved = database_url(url)
@@ -195,7 +203,20 @@ class Store:
             raise StorageError(
                 f"cannot open the database {shown_url(resolved)}: {first_line}"
             ) from None
-        return cls(engine, secret=secret, retention_days=retention_days, clock=clock)
+        store = cls(engine, secret=secret, retention_days=retention_days, clock=clock)
+        store._secret_file = secret_file
+        return store
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """Open the store the settings name (``DATABASE_URL``, else ``STORAGE_PATH``)."""
+        secret = settings.storage_secret
+        return cls.open(
+            storage_url(settings),
+            secret.get_secret_value() if secret is not None else None,
+            settings.retention_days,
+            secret_file=settings.storage_secret_file,
+        )
 
     @property
     def location(self) -> str:
@@ -210,18 +231,20 @@ class Store:
         """The hashing secret, read on first use so that a read-only report needs none."""
         with self._secret_lock:
             if self._secret is None:
-                self._secret = resolve_secret(self._given_secret, self.engine.url)
+                self._secret = resolve_secret(
+                    self._given_secret, self.engine.url, self._secret_file
+                )
             return self._secret
 
-    def record(self, event: Asked) -> None:
-        """Count one reply (a ``BotService`` listener); keep text only of unanswered ones."""
+    def question_row(self, event: Asked) -> dict[str, Any]:
+        """The row kept for one reply: no member; text only of unanswered ones, redacted."""
         kind = event.reply.kind.value
         text = None
         if kind in UNANSWERED_KINDS and event.message:
             text = redact(event.message)
         entry_id = event.reply.entry_id if kind == "answer" else None
         now = self.now()
-        row = {
+        return {
             "asked_at": now,
             "day": now.date(),
             "platform": event.platform[:16],
@@ -229,8 +252,16 @@ class Store:
             "entry_id": entry_id[:100] if entry_id else None,
             "text": text,
         }
-        with self.engine.begin() as connection:
-            connection.execute(insert(questions), row)
+
+    def record(self, event: Asked) -> None:
+        """Count one reply now (blocking; the running bot queues through ``StoreWriter``)."""
+        self.insert_questions([self.question_row(event)])
+
+    def insert_questions(self, rows: list[dict[str, Any]]) -> None:
+        """Insert question rows in one transaction: all of them or none."""
+        if rows:
+            with self.engine.begin() as connection:
+                connection.execute(insert(questions), rows)
 
     def vote(self, *, member: str, message_ref: str, entry_id: str, helpful: bool) -> None:
         """Keep one vote per member per answer message; a second click replaces the first."""

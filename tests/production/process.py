@@ -22,7 +22,7 @@ from tests.slack.slack_requests import BOT_TOKEN, SIGNING_SECRET
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0  # a cold start imports discord.py, Bolt and SQLAlchemy: ~1.5 s here
 LISTENING = re.compile(r"listening on http://[^:]+:(\d+)")
-HEALTH = re.compile(r"health and metrics on http://[^:]+:(\d+)")
+HEALTH = re.compile(r"internal listener on http://[^:]+:(\d+)")
 
 
 def slack_environment(api_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -125,11 +125,52 @@ def test_settings_come_from_a_dotenv_file_and_the_environment_wins(
 
 
 def test_nothing_configured_is_a_problem_for_a_production_check(environment, capsys) -> None:
+    code, lines = check(capsys)  # pytest's standard input is no terminal: as under systemd
+
+    assert code == 2
+    assert lines[-2:] == [
+        "1 problem(s):",
+        "  no platform is configured: set DISCORD_TOKEN, or SLACK_BOT_TOKEN with "
+        "SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode); without a terminal "
+        "ketamine-bot run exits 2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("occupied/sub/bot.sqlite3", "occupied is not a folder"),
+        ("/sys/ketamine-bot/bot.sqlite3", "/sys is not writable ("),  # even for root
+        ("folder", "it is a folder"),
+    ],
+)
+def test_a_storage_path_the_bot_cannot_write_is_a_problem(
+    environment, capsys, tmp_path, path, reason
+) -> None:
+    """E.g. a relative STORAGE_PATH from a copied .env, under systemd's read-only /opt."""
+    (tmp_path / "occupied").write_text("a file where a folder should be")
+    (tmp_path / "folder").mkdir()
+    environment.setenv("DISCORD_TOKEN", DISCORD_TOKEN)
+    environment.setenv("STORAGE_PATH", path)
+
     code, lines = check(capsys)
 
     assert code == 2
-    assert lines[-1].startswith(
-        "  no platform is configured: set DISCORD_TOKEN, or SLACK_BOT_TOKEN"
+    assert lines[-2] == "1 problem(s):"
+    assert lines[-1].startswith(f"  STORAGE_PATH: cannot keep the database at {path}: {reason}")
+
+
+def test_a_secret_file_the_bot_cannot_write_is_a_problem(environment, capsys, tmp_path) -> None:
+    (tmp_path / "occupied").write_text("a file where a folder should be")
+    environment.setenv("DISCORD_TOKEN", DISCORD_TOKEN)
+    environment.setenv("STORAGE_SECRET_FILE", "occupied/bot.secret")
+
+    code, lines = check(capsys)
+
+    assert code == 2
+    assert lines[-1] == (
+        "  STORAGE_SECRET_FILE: cannot keep the hashing secret at occupied/bot.secret: "
+        "occupied is not a folder"
     )
 
 
@@ -172,6 +213,34 @@ def test_the_metrics_port_cannot_be_the_slack_port(environment, capsys) -> None:
 
     assert main(["run", "--metrics-port", "8080"]) == 2
     assert capsys.readouterr().err == (
-        "ketamine-bot run: METRICS_PORT must differ from the Slack port (or be left unset: the "
-        "Slack server serves /metrics too)\n"
+        "ketamine-bot run: METRICS_PORT must differ from the Slack port (the public port serves "
+        "/healthz only; /metrics and /readyz stay on the internal listener)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("postgresql://u:pw@host:notaport/db", "the port is not a number"),
+        ("postgresql://u:pw@host:99999/db", "the port is out of range (1 to 65535)"),
+    ],
+)
+def test_a_malformed_database_url_is_one_line_and_exit_2_everywhere(
+    environment, capsys, url, reason
+) -> None:
+    environment.setenv("DISCORD_TOKEN", DISCORD_TOKEN)
+    environment.setenv("DATABASE_URL", url)
+
+    code, lines = check(capsys)
+    assert code == 2
+    assert lines[-2:] == ["1 problem(s):", f"  DATABASE_URL is malformed: {reason}"]
+    assert row("DATABASE_URL", "set (not a database URL)") in lines
+
+    assert main(["run", "discord"]) == 2
+    assert capsys.readouterr() == ("", f"ketamine-bot run: DATABASE_URL is malformed: {reason}\n")
+
+    assert main(["report"]) == 2
+    assert capsys.readouterr() == (
+        "",
+        f"ketamine-bot report: DATABASE_URL is malformed: {reason}\n",
     )

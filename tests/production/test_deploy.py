@@ -194,3 +194,45 @@ def test_the_example_settings_name_only_variables_the_bot_reads() -> None:
     ]
     assert names and set(names) <= known
     assert {"DISCORD_TOKEN", "SLACK_BOT_TOKEN", "DATABASE_URL", "STORAGE_SECRET"} <= set(names)
+
+
+def example_settings() -> dict[str, str]:
+    """What a copy of ``env.example`` sets: every uncommented ``NAME=value`` line."""
+    lines = (DEPLOY / "env.example").read_text().splitlines()
+    pairs = [line.split("=", 1) for line in lines if line and not line.startswith("#")]
+    return {name: value for name, value in pairs}
+
+
+def test_a_copy_of_the_example_settings_never_overrides_the_deployments_paths_and_ports() -> None:
+    """A ``.env`` (compose ``env_file``, ``docker --env-file``) or ``/etc/ketamine-bot/env``
+    (systemd ``EnvironmentFile=``, which wins over ``Environment=``) overrides what the image,
+    compose file and unit set; even an empty ``NAME=`` line replaces the value with nothing."""
+    image = " ".join(arguments for kind, arguments in dockerfile() if kind == "ENV")
+    image_names = set(re.findall(r"([A-Z_]+)=", image))
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["bot"]
+    unit = systemd_unit(DEPLOY / "ketamine-bot.service")["Service"]
+    unit_names = {assignment.split("=", 1)[0] for assignment in unit["Environment"]}
+    deployed = (image_names | set(compose["environment"]) | unit_names) - {"PYTHONUNBUFFERED"}
+
+    assert {"STORAGE_PATH", "KNOWLEDGE_DIR", "METRICS_PORT", "LOG_FORMAT"} <= deployed
+    assert sorted(deployed & set(example_settings())) == []
+
+
+def test_the_deployments_agree_on_where_the_data_lives() -> None:
+    image = dict(
+        pair.split("=", 1)
+        for kind, arguments in dockerfile()
+        if kind == "ENV"
+        for pair in shlex.split(arguments)
+    )
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["bot"]
+    unit = systemd_unit(DEPLOY / "ketamine-bot.service")["Service"]
+    unit_environment = dict(assignment.split("=", 1) for assignment in unit["Environment"])
+
+    assert image["STORAGE_PATH"] == compose["environment"]["STORAGE_PATH"]
+    assert image["STORAGE_PATH"].startswith("/data/")  # the image's VOLUME
+    assert unit_environment["STORAGE_PATH"].startswith("/var/lib/ketamine-bot/")  # StateDirectory
+    assert unit["StateDirectory"] == ["ketamine-bot"]
+    # the compose file publishes the internal listener to this host only
+    assert compose["environment"]["METRICS_HOST"] == "0.0.0.0"
+    assert f"127.0.0.1:{image['METRICS_PORT']}:{image['METRICS_PORT']}" in compose["ports"]

@@ -11,6 +11,7 @@ from bot.core.service import BotService
 from bot.ops.health import Health, HealthServer
 from bot.ops.metrics import Metrics
 from bot.ops.probe import main as probe
+from bot.ops.probe import probe_url
 from bot.ops.process import BotProcess
 from bot.runner import Plan
 from bot.settings import Settings
@@ -70,16 +71,26 @@ async def test_probe_and_readiness_over_http(service: BotService) -> None:
     server = HealthServer(health, "127.0.0.1", 0)
     await server.start()
     try:
-        environ = {"METRICS_PORT": str(server.port), "PORT": "1"}
-        assert await asyncio.to_thread(probe, [], environ) == 0
-        assert await asyncio.to_thread(probe, ["/readyz"], environ) == 1  # 503: not connected
+        settings = Settings(_env_file=None, METRICS_PORT=server.port, PORT="1")
+        assert await asyncio.to_thread(probe, [], settings) == 0
+        assert await asyncio.to_thread(probe, ["/readyz"], settings) == 1  # 503: not connected
         connected["discord"] = True
-        assert await asyncio.to_thread(probe, ["/readyz"], environ) == 0
+        assert await asyncio.to_thread(probe, ["/readyz"], settings) == 0
         health.stopping = True
-        assert await asyncio.to_thread(probe, ["/readyz"], environ) == 1
+        assert await asyncio.to_thread(probe, ["/readyz"], settings) == 1
     finally:
         await server.stop()
-    assert await asyncio.to_thread(probe, [], {"METRICS_PORT": str(server.port)}) == 1
+    assert await asyncio.to_thread(probe, [], settings) == 1
+
+
+def test_the_probe_asks_the_internal_listener_on_loopback_when_it_listens_everywhere() -> None:
+    inside_compose = Settings(_env_file=None, METRICS_HOST="0.0.0.0", METRICS_PORT=9100)
+    assert probe_url(inside_compose) == "http://127.0.0.1:9100/healthz"
+    assert probe_url(Settings(_env_file=None, METRICS_HOST="10.0.0.5", METRICS_PORT=9100)) == (
+        "http://10.0.0.5:9100/healthz"
+    )
+    public_only = Settings(_env_file=None, METRICS_PORT=None, PORT="8080")
+    assert probe_url(public_only, "/healthz") == "http://127.0.0.1:8080/healthz"
 
 
 async def test_a_refused_reload_is_counted_and_the_old_base_keeps_serving(

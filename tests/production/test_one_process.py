@@ -65,13 +65,16 @@ async def test_discord_and_slack_share_one_process_health_and_metrics(
         ["slack", "discord"],
         slack=http_settings(fake_slack),
         discord=DiscordSettings(fake_discord.token),
+        metrics_port=0,
         options={"guild_ready_timeout": READY_TIMEOUT},
     )
     process, stop, running = await start(service, plan)
     slack_port = process.platforms[0].port  # type: ignore[attr-defined]
     base = f"http://127.0.0.1:{slack_port}"
+    assert process.health_server is not None
+    internal = f"http://127.0.0.1:{process.health_server.port}"
 
-    status, ready = await fetch(f"{base}/readyz")
+    status, ready = await fetch(f"{internal}/readyz")
     assert status == 200
     assert '"platforms": {"slack": true, "discord": true}' in ready
 
@@ -85,7 +88,7 @@ async def test_discord_and_slack_share_one_process_health_and_metrics(
             assert response.status == 200
     await fake_slack.wait_for(lambda: bool(fake_slack.bodies("response_url")))
 
-    status, metrics = await fetch(f"{base}/metrics")
+    status, metrics = await fetch(f"{internal}/metrics")
     lines = metrics.splitlines()
     assert 'ketamine_bot_questions_total{kind="answer",platform="discord"} 1.0' in lines
     assert 'ketamine_bot_questions_total{kind="answer",platform="slack"} 1.0' in lines

@@ -14,6 +14,7 @@ import pytest
 from bot.adapters.slack.render import render_text
 from bot.core.responder import Responder
 from bot.knowledge import KnowledgeBase
+from bot.storage import Store
 from tests.conftest import KNOWLEDGE_DIR
 from tests.production.process import HEALTH, BotProcess, slack_environment
 from tests.slack.fake_slack import FakeSlack
@@ -79,10 +80,13 @@ async def test_health_readiness_and_metrics_of_a_running_slack_bot(
             signed_in.set()
             await bot.wait_for_record("ready")
             slack_port = await bot.port()
-            for base in (side, f"http://127.0.0.1:{slack_port}"):
-                status, ready = await get_json(session, f"{base}/readyz")
-                assert (status, ready["ready"], ready["platforms"]) == (200, True, {"slack": True})
-                assert await get_json(session, f"{base}/healthz") == (200, {"ok": True})
+            status, ready = await get_json(session, f"{side}/readyz")
+            assert (status, ready["ready"], ready["platforms"]) == (200, True, {"slack": True})
+            # the public port: a health check for the platform's router, nothing more
+            public = f"http://127.0.0.1:{slack_port}"
+            assert await get_json(session, f"{public}/healthz") == (200, {"ok": True})
+            assert (await get(session, f"{public}/readyz"))[0] == 404
+            assert (await get(session, f"{public}/metrics"))[0] == 404
 
             entry_id, question = first_entry(knowledge)
             await ask(session, slack_port, question, fake_slack.response_url("q1"))
@@ -90,7 +94,7 @@ async def test_health_readiness_and_metrics_of_a_running_slack_bot(
             [answer] = fake_slack.bodies("response_url")
             assert answer["text"] == render_text(responder.respond(question))
 
-            status, metrics = await get(session, f"http://127.0.0.1:{slack_port}/metrics")
+            status, metrics = await get(session, f"{side}/metrics")
         lines = metrics.splitlines()
         assert status == 200
         assert 'ketamine_bot_questions_total{kind="answer",platform="slack"} 1.0' in lines
@@ -101,11 +105,16 @@ async def test_health_readiness_and_metrics_of_a_running_slack_bot(
         assert "ketamine_bot_knowledge_reload_failures_total 0.0" in lines
         assert 'ketamine_bot_platform_errors_total{platform="slack"} 0.0' in lines
         assert 'ketamine_bot_platform_connected{platform="slack"} 1.0' in lines
+        assert "ketamine_bot_storage_lost_total 0.0" in lines
 
         bot.signal(signal.SIGTERM)
         assert await bot.wait() == 0
     finally:
         await bot.kill()
+
+    # the record of the question was written (queued, then drained at SIGTERM at the latest)
+    with Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}", secret=b"unused") as store:
+        assert store.answer_counts() == {entry_id: 1}
 
     # one JSON line per event; the answer's line has its kind, entry and latency, no text
     records = bot.records

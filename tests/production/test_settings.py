@@ -145,3 +145,22 @@ def test_an_answer_is_one_line_with_kind_entry_and_latency(service: BotService, 
     assert ("question" in answer) is (level == "DEBUG")
     assert "question" not in crisis
     assert "end my life" not in stream.getvalue()
+
+
+def test_the_runner_takes_the_moderators_from_the_settings_it_read(monkeypatch) -> None:
+    """Read once (environment and .env, through Settings), then passed down."""
+    from bot.runner import plan_run
+    from tests.slack.slack_requests import BOT_TOKEN, SIGNING_SECRET
+
+    monkeypatch.delenv("MOD_USER_IDS", raising=False)
+    settings = make(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        MOD_USER_IDS="U0AAAA1, U0BBBB2",
+        SLACK_MOD_ALERT_CHANNEL="C0MODS1",
+    )
+    plan = plan_run(settings, "slack", environ={})
+
+    assert plan.moderators is not None
+    assert plan.moderators.slack_user_ids == frozenset({"U0AAAA1", "U0BBBB2"})
+    assert plan.moderators.slack_alert_channel == "C0MODS1"

@@ -8,6 +8,7 @@ import stat
 import pytest
 
 from bot.core.service import Asked, BotService
+from bot.settings import Settings
 from bot.storage import StorageError, Store, VoteCount
 from bot.storage.config import database_url as resolve_url
 from bot.storage.config import redact
@@ -77,19 +78,17 @@ def test_everything_survives_a_restart(open_store, recording_service):
 
 
 def test_the_generated_secret_is_kept_so_votes_still_match_after_a_restart(
-    open_store, tmp_path, monkeypatch
+    open_store, tmp_path
 ):
-    monkeypatch.delenv("STORAGE_SECRET", raising=False)
-    monkeypatch.setenv("STORAGE_SECRET_FILE", str(tmp_path / "keys" / "bot.secret"))
-    first = open_store(secret=None)
+    secret_file = tmp_path / "keys" / "bot.secret"  # STORAGE_SECRET_FILE
+    first = open_store(secret=None, secret_file=secret_file)
     first.vote(member="U1", message_ref="C1/1.000", entry_id="ketamine-speed", helpful=True)
     first.close()
 
-    second = open_store(secret=None)
+    second = open_store(secret=None, secret_file=secret_file)
     second.vote(member="U1", message_ref="C1/1.000", entry_id="ketamine-speed", helpful=False)
 
     assert second.votes() == {"ketamine-speed": VoteCount(helpful=0, not_helpful=1)}
-    secret_file = tmp_path / "keys" / "bot.secret"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert len(secret_file.read_text().strip()) == 64
 
@@ -152,12 +151,9 @@ def test_a_retention_period_under_a_day_is_refused(database_url):
         Store.open(database_url, secret=b"x", retention_days=0)
 
 
-def test_the_default_is_a_private_sqlite_file_created_on_first_run(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("STORAGE_SECRET", raising=False)
-    monkeypatch.delenv("STORAGE_SECRET_FILE", raising=False)
-    monkeypatch.setenv("STORAGE_PATH", str(tmp_path / "state" / "bot.sqlite3"))
-    with Store.open() as store:
+def test_the_default_is_a_private_sqlite_file_created_on_first_run(tmp_path):
+    settings = Settings(_env_file=None, STORAGE_PATH=tmp_path / "state" / "bot.sqlite3")
+    with Store.from_settings(settings) as store:
         store.vote(member="U1", message_ref="C1/1.000", entry_id="ketamine-speed", helpful=True)
         assert store.location == f"sqlite:///{tmp_path / 'state' / 'bot.sqlite3'}"
 
@@ -184,10 +180,14 @@ def test_an_in_memory_database_is_one_database_for_every_thread():
         assert store.votes() == {"ketamine-speed": VoteCount(helpful=1, not_helpful=0)}
 
 
-def test_database_url_wins_over_storage_path(tmp_path, monkeypatch):
-    monkeypatch.setenv("STORAGE_PATH", str(tmp_path / "unused.sqlite3"))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'chosen.sqlite3'}")
-    Store.open(secret=b"x").close()
+def test_database_url_wins_over_storage_path(tmp_path):
+    settings = Settings(
+        _env_file=None,
+        STORAGE_PATH=tmp_path / "unused.sqlite3",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'chosen.sqlite3'}",
+        STORAGE_SECRET="x",
+    )
+    Store.from_settings(settings).close()
 
     assert (tmp_path / "chosen.sqlite3").exists()
     assert not (tmp_path / "unused.sqlite3").exists()
@@ -227,9 +227,26 @@ def test_a_driver_that_is_not_installed_is_one_line():
         Store.open("mysql://bot:pw@db/bot", secret=b"x")
 
 
-def test_a_malformed_url_is_refused_clearly():
-    with pytest.raises(StorageError, match="DATABASE_URL is not a database URL"):
-        Store.open("not a url", secret=b"x")
+NOT_A_URL = "DATABASE_URL is not a database URL"
+MALFORMED = "DATABASE_URL is malformed"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", f"{NOT_A_URL} (expected e.g. postgresql://user@host/db)"),
+        ("postgresql://u:pw@host:notaport/db", f"{MALFORMED}: the port is not a number"),
+        ("postgresql://u:pw@[::1/db", f"{MALFORMED}: the port is not a number"),
+        (
+            "postgresql://u:pw@host:99999/db",
+            f"{MALFORMED}: the port is out of range (1 to 65535)",
+        ),
+    ],
+)
+def test_a_malformed_url_is_refused_in_one_line_without_the_password(url, message):
+    with pytest.raises(StorageError) as caught:
+        Store.open(url, secret=b"x")
+    assert str(caught.value) == message
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ Add the bot to a Bolt app you already run::
     app = AsyncApp(token=..., signing_secret=...)
     attach(app)  # or attach(app, service) to share one BotService with other adapters
 
-Web API calls go through the app's own client, so its base URL (``SLACK_API_URL`` in the
-standalone runner), proxy, session and retry handlers apply. The standalone runner
-(``ketamine-bot run slack``) builds its app and calls ``attach`` the same way.
+Web API calls go through the app's own client, so its base URL (``SLACK_API_URL`` under
+``ketamine-bot run``), proxy, session and retry handlers apply. ``ketamine-bot run slack``
+builds its app and calls ``attach`` the same way (``bot.adapters.slack.runner``).
 """
 
 from __future__ import annotations

@@ -1,20 +1,16 @@
-"""``ketamine-bot run slack``: the standalone Slack bot, over HTTP or Socket Mode.
+"""The Slack platform of ``ketamine-bot run``, over HTTP or Socket Mode.
 
 HTTP mode serves the Events API, slash commands and interactivity on one path
-(``/slack/events``) plus ``GET /healthz``; Socket Mode opens a websocket to Slack instead
+(``/slack/events``) plus ``GET /healthz`` (the public port's health check; ``/metrics`` and
+``/readyz`` stay on the internal listener); Socket Mode opens a websocket to Slack instead
 and needs no public URL. Both build one Bolt ``AsyncApp`` and call ``attach`` on it, as a
-team embedding the bot in its own app would.
+team embedding the bot in its own app would. ``bot.ops.process`` starts and stops it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import logging
-import os
-import signal
-import sys
 from collections.abc import Sequence
 
 import aiohttp
@@ -32,18 +28,13 @@ from bot.adapters.slack.delivery import error_code, retry_handlers
 from bot.adapters.slack.handlers import SlackAdapter
 from bot.adapters.slack.settings import (
     API_TIMEOUT_SECONDS,
-    DRAIN_SECONDS,
     EVENTS_PATH,
-    HEALTH_PATH,
     SettingsError,
     SlackSettings,
-    load_settings,
 )
 from bot.core.service import BotService
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_CONFIG = 2
+from bot.ops.health import public_routes
+from bot.settings import DEFAULT_SHUTDOWN_SECONDS
 
 # auth.test / apps.connections.open errors that mean "this token is wrong", not "try later"
 _REFUSED_TOKEN = {
@@ -91,8 +82,8 @@ class SlackRuntime:
         self.service = service
         self.settings = settings
         self.moderation = moderation  # None: attach() reads the MOD_* settings itself
-        # GET routes served beside /slack/events in HTTP mode (health, readiness, metrics)
-        self.routes = list(routes) if routes is not None else [web.get(HEALTH_PATH, _health)]
+        # GET routes served beside /slack/events in HTTP mode: the public health check only
+        self.routes = list(routes) if routes is not None else public_routes()
         self.app: AsyncApp | None = None
         self.adapter: SlackAdapter | None = None
         self.port: int | None = None  # the bound HTTP port (useful with port 0)
@@ -166,11 +157,11 @@ class SlackRuntime:
             await self._socket.close_async()
             self._socket = None
         if self._runner is not None:
-            # stops listening at once; requests being read get up to DRAIN_SECONDS
+            # stops listening at once; requests being read get up to DEFAULT_SHUTDOWN_SECONDS
             await self._runner.cleanup()
             self._runner = None
 
-    async def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
+    async def stop(self, drain_seconds: float = DEFAULT_SHUTDOWN_SECONDS) -> None:
         """Stop taking requests, let acknowledged answers finish, then close connections."""
         await self.close_intake()
         if self.adapter is not None and not await self.adapter.idle(drain_seconds):
@@ -183,7 +174,9 @@ class SlackRuntime:
         assert self.app is not None
         web_app = self.app.web_app(path=EVENTS_PATH, port=self.settings.port)
         web_app.add_routes(self.routes)
-        self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=DRAIN_SECONDS)
+        self._runner = web.AppRunner(
+            web_app, access_log=None, shutdown_timeout=DEFAULT_SHUTDOWN_SECONDS
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()
@@ -210,50 +203,6 @@ class SlackRuntime:
         log.info("Slack: Socket Mode, connected")
 
 
-def run_slack(service: BotService, port: int | None = None, socket_mode: bool = False) -> int:
-    """Run the Slack bot until SIGINT/SIGTERM; return the process exit code."""
-    try:
-        settings = load_settings(os.environ, port=port, socket_mode=socket_mode)
-    except SettingsError as error:
-        _print_failure(error)
-        return EXIT_CONFIG
-    _configure_logging()
-    # Everything loaded so far (libraries, the knowledge base) lives as long as the process:
-    # keep full garbage collections from walking it again and again, which otherwise pauses
-    # the event loop (and every ack) for tens of milliseconds under load.
-    gc.collect()
-    gc.freeze()
-    try:
-        return asyncio.run(serve(service, settings))
-    except KeyboardInterrupt:  # a second Ctrl-C, or a platform without signal handlers
-        return EXIT_OK
-
-
-async def serve(
-    service: BotService,
-    settings: SlackSettings,
-    stop: asyncio.Event | None = None,
-) -> int:
-    """Start the bot, wait for ``stop`` (default: SIGINT/SIGTERM), then shut down cleanly."""
-    runtime = SlackRuntime(service, settings)
-    try:
-        await runtime.start()
-    except SettingsError as error:
-        await runtime.stop()
-        _print_failure(error)
-        return EXIT_CONFIG
-    except StartupError as error:
-        await runtime.stop()
-        _print_failure(error)
-        return EXIT_FAILED
-    stop = stop if stop is not None else _stop_on_signals()
-    try:
-        await stop.wait()
-    finally:
-        await runtime.stop()
-    return EXIT_OK
-
-
 async def _check_token(client: AsyncWebClient, settings: SlackSettings) -> AsyncSlackResponse:
     """Call auth.test once, so a wrong token or URL fails at start with one clear line."""
     try:
@@ -275,30 +224,3 @@ def _refusal(variable: str, method: str, error: SlackApiError, client: AsyncWebC
 def _unreachable(client: AsyncWebClient, error: Exception) -> StartupError:
     reason = str(error) or type(error).__name__
     return StartupError(f"cannot reach the Slack Web API at {client.base_url}: {reason}")
-
-
-async def _health(request: web.Request) -> web.Response:
-    """Answer load balancers and orchestrators: the process is up and serving."""
-    return web.json_response({"ok": True})
-
-
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C raises instead
-            loop.add_signal_handler(signum, stop.set)
-    return stop
-
-
-def _configure_logging() -> None:
-    """INFO to stderr, unless the host process configured logging already."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-
-
-def _print_failure(error: Exception) -> None:
-    print(f"ketamine-bot run slack: {error}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Slack settings from the environment, checked before anything starts.
+"""Slack settings, checked before anything starts (read once, by ``bot.settings``).
 
 Every problem becomes ONE line that names the variable (never its value: these are
 secrets), and the runner exits 2. Tunable limits for the adapter live here too, so no
@@ -8,22 +8,22 @@ number hides in the handlers.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
+from bot.settings import DEFAULT_HOST, Settings
+
 DEFAULT_API_URL = "https://slack.com/api/"
-DEFAULT_HOST = "0.0.0.0"  # all interfaces, as Bolt does: the bot usually sits behind a proxy
 DEFAULT_PORT = 3000
 EVENTS_PATH = "/slack/events"  # Events API, slash commands and interactivity share one path
-HEALTH_PATH = "/healthz"
 
 API_TIMEOUT_SECONDS = 15  # one Web API or response_url call, retries not included
 RATE_LIMIT_RETRIES = 2  # honour Retry-After this many times before giving up on a call
 SERVER_ERROR_RETRIES = 2  # HTTP 500/503 from Slack, with exponential back-off
 CONNECTION_RETRIES = 1
 SEEN_EVENTS = 10_000  # event ids remembered so that Slack's redeliveries are answered once
-DRAIN_SECONDS = 10.0  # how long shutdown waits for answers already acknowledged
 
 _BOT_TOKEN = re.compile(r"^xoxb-[A-Za-z0-9-]+$")
 _APP_TOKEN = re.compile(r"^xapp-[A-Za-z0-9-]+$")
@@ -37,7 +37,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class SlackSettings:
-    """Everything the standalone Slack runner needs; secrets are kept out of ``repr``."""
+    """Everything the Slack runtime needs; secrets are kept out of ``repr``."""
 
     bot_token: str = field(repr=False)
     signing_secret: str | None = field(default=None, repr=False)
@@ -49,22 +49,24 @@ class SlackSettings:
 
 
 def load_settings(
-    environ: Mapping[str, str],
+    settings: Settings,
     *,
     port: int | None = None,
     socket_mode: bool = False,
 ) -> SlackSettings:
-    """Read ``SLACK_*`` and ``PORT`` from ``environ``; raise ``SettingsError`` on a bad one.
+    """Check the ``SLACK_*``, ``PORT`` and ``HOST`` settings; ``SettingsError`` on a bad one.
 
     Socket Mode is chosen by ``--socket-mode`` or by ``SLACK_APP_TOKEN`` being set; it needs
     no signing secret (Slack authenticates the websocket), HTTP mode does.
     """
-    bot_token = _required(environ, "SLACK_BOT_TOKEN", "the app's Bot User OAuth Token (xoxb-...)")
+    bot_token = _required(
+        settings.slack_bot_token, "SLACK_BOT_TOKEN", "the app's Bot User OAuth Token (xoxb-...)"
+    )
     if not _BOT_TOKEN.match(bot_token):
         raise SettingsError(
             "SLACK_BOT_TOKEN is malformed: expected a bot token starting with xoxb-"
         )
-    app_token = _optional(environ, "SLACK_APP_TOKEN")
+    app_token = _optional(settings.slack_app_token)
     socket_mode = socket_mode or app_token is not None
     if socket_mode and app_token is None:
         raise SettingsError(
@@ -75,7 +77,7 @@ def load_settings(
         raise SettingsError(
             "SLACK_APP_TOKEN is malformed: expected an app-level token starting with xapp-"
         )
-    signing_secret = _optional(environ, "SLACK_SIGNING_SECRET")
+    signing_secret = _optional(settings.slack_signing_secret)
     if signing_secret is None and not socket_mode:
         raise SettingsError(
             "SLACK_SIGNING_SECRET is not set: give the app's Signing Secret "
@@ -90,28 +92,29 @@ def load_settings(
         bot_token=bot_token,
         signing_secret=signing_secret,
         app_token=app_token,
-        api_url=_api_url(environ),
-        port=_port(environ, port),
+        api_url=_api_url(_optional(settings.slack_api_url)),
+        port=_port(_optional(settings.port), port),
+        host=settings.host,
         socket_mode=socket_mode,
     )
 
 
-def _optional(environ: Mapping[str, str], name: str) -> str | None:
-    """Return the stripped value, or ``None`` when unset or blank (as in a bare .env line)."""
-    value = environ.get(name, "").strip()
-    return value or None
+def _optional(value: SecretStr | str | None) -> str | None:
+    """The stripped value, or ``None`` when unset or blank (as in a bare .env line)."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return (value or "").strip() or None
 
 
-def _required(environ: Mapping[str, str], name: str, what: str) -> str:
-    value = _optional(environ, name)
-    if value is None:
+def _required(value: SecretStr | None, name: str, what: str) -> str:
+    text = _optional(value)
+    if text is None:
         raise SettingsError(f"{name} is not set: give {what}")
-    return value
+    return text
 
 
-def _api_url(environ: Mapping[str, str]) -> str:
+def _api_url(value: str | None) -> str:
     """``SLACK_API_URL`` as slack-sdk wants it: an http(s) URL ending in a slash."""
-    value = _optional(environ, "SLACK_API_URL")
     if value is None:
         return DEFAULT_API_URL
     parts = urlsplit(value)
@@ -123,13 +126,12 @@ def _api_url(environ: Mapping[str, str]) -> str:
     return value if value.endswith("/") else value + "/"
 
 
-def _port(environ: Mapping[str, str], port: int | None) -> int:
+def _port(value: str | None, port: int | None) -> int:
     """``--port`` wins over ``PORT``; 0 asks the system for any free port."""
     if port is not None:
         if not 0 <= port <= 65535:
             raise SettingsError("--port is out of range: expected a number from 0 to 65535")
         return port
-    value = _optional(environ, "PORT")
     if value is None:
         return DEFAULT_PORT
     if not _DIGITS.match(value) or not 0 <= int(value) <= 65535:
