@@ -1,0 +1,95 @@
+"""The labelled sets stay honest: frozen test splits never leak into what is tuned on."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from rapidfuzz import fuzz, process
+
+from bot.training.corpus import fold, read_messages
+from bot.training.split import NEAR_DUPLICATE
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+KNOWLEDGE = ROOT / "knowledge"
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [text for value in node.values() for text in _strings(value)]
+    if isinstance(node, list):
+        return [text for value in node for text in _strings(value)]
+    return []
+
+
+def _wordings(*paths: Path) -> set[str]:
+    texts: list[str] = []
+    for path in paths:
+        texts += _strings(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return {fold(text) for text in texts if fold(text)}
+
+
+def _knowledge_wordings() -> set[str]:
+    return _wordings(*KNOWLEDGE.glob("*.yaml"), *(KNOWLEDGE / "entries").glob("*.yaml"))
+
+
+def _safety_wordings() -> set[str]:
+    return _wordings(KNOWLEDGE / "safety.yaml")
+
+
+def _near_repeats(held_out: list[str], tuned_on: list[str]) -> list[tuple[str, str]]:
+    scores = process.cdist(held_out, tuned_on, scorer=fuzz.token_sort_ratio, workers=-1)
+    rows, columns = (scores >= NEAR_DUPLICATE).nonzero()
+    return [(held_out[row], tuned_on[column]) for row, column in zip(rows, columns, strict=True)]
+
+
+@pytest.mark.parametrize("corpus", ["safety", "advice"])
+def test_no_test_message_appears_in_train_dev_or_the_knowledge_base(corpus: str):
+    folder = DATA / corpus
+    test = {fold(m.text) for m in read_messages(folder / "test.yaml")}
+    tuned = [fold(m.text) for split in ("train", "dev") for m in read_messages(folder / f"{split}.yaml")]
+    assert not test & set(tuned)
+    assert not test & _safety_wordings()
+    assert _near_repeats(sorted(test), tuned) == []
+
+
+def test_the_everyday_set_is_apart_from_everything_tuned_on():
+    everyday = [fold(m.text) for m in read_messages(DATA / "safety" / "everyday-test.yaml")]
+    tuned = [
+        fold(m.text)
+        for corpus in ("safety", "advice")
+        for split in ("train", "dev")
+        for m in read_messages(DATA / corpus / f"{split}.yaml")
+    ]
+    assert len(everyday) >= 300
+    assert not set(everyday) & (set(tuned) | _safety_wordings())
+    assert _near_repeats(everyday, tuned) == []
+
+
+def test_the_crisis_corpus_is_large_and_mostly_hard_negatives():
+    messages = [
+        m for split in ("train", "dev", "test") for m in read_messages(DATA / "safety" / f"{split}.yaml")
+    ]
+    labels = Counter(m.label for m in messages)
+    assert set(labels) == {"crisis", "not_crisis"}
+    assert len(messages) >= 1500
+    assert labels["not_crisis"] >= len(messages) / 2
+
+
+def _questions(name: str) -> list[dict[str, str]]:
+    return yaml.safe_load((DATA / "questions" / name).read_text(encoding="utf-8"))["questions"]
+
+
+def test_matching_test_questions_are_not_knowledge_base_wordings():
+    test = [fold(item["q"]) for item in _questions("test.yaml")]
+    dev = [fold(item["q"]) for item in _questions("dev.yaml")]
+    wordings = sorted(_knowledge_wordings())
+    assert len(test) >= 200 and len(dev) >= 400
+    assert not set(test) & (set(dev) | set(wordings))
+    assert _near_repeats(test, wordings) == []
+    assert _near_repeats(test, dev) == []
