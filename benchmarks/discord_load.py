@@ -4,8 +4,9 @@
     python benchmarks/discord_load.py --rate 400       # paced: 400 mentions a second
     python benchmarks/discord_load.py --sharded        # the same through AutoShardedBot
 
-Runs the standalone bot (``serve_discord``: the real discord.py client and
-``KetamineCog``) against the test suite's fake Discord on 127.0.0.1. Each mention comes
+Runs the bot as ``ketamine-bot run discord`` does (``bot.runner.serve``: the real discord.py
+client, ``KetamineCog``, storage in a temporary SQLite file, metrics) against the test
+suite's fake Discord on 127.0.0.1. Each mention comes
 from a different member, in one of ``--channels`` channels, asking one of the knowledge
 base's phrasings. Latency is end to end: from the fake pushing MESSAGE_CREATE to the
 fake REST server receiving the reply. The fake runs in the same process and event
@@ -20,6 +21,7 @@ import asyncio
 import contextlib
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,9 +32,10 @@ import discord  # noqa: E402
 from discord.gateway import DiscordWebSocket  # noqa: E402
 
 from bot.adapters.discord.config import DiscordSettings  # noqa: E402
-from bot.adapters.discord.runner import serve_discord  # noqa: E402
 from bot.core.cooldown import Cooldown  # noqa: E402
 from bot.core.service import BotService  # noqa: E402
+from bot.runner import Plan, serve  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from tests.discord import payloads  # noqa: E402
 from tests.discord.fake_discord import FakeDiscord, Recorded  # noqa: E402
 
@@ -80,10 +83,14 @@ async def _benchmark(count: int, channels: int, rate: float, sharded: bool) -> i
                 all_replied.set()
 
     stop = asyncio.Event()
-    settings = DiscordSettings(fake.token, sharded=sharded)
-    serving = asyncio.create_task(
-        serve_discord(service, settings, stop=stop, guild_ready_timeout=0.05)
+    storage = tempfile.TemporaryDirectory()
+    plan = Plan(
+        Settings(_env_file=None, STORAGE_PATH=str(Path(storage.name) / "bot.sqlite3")),
+        ["discord"],
+        discord=DiscordSettings(fake.token, sharded=sharded),
+        options={"guild_ready_timeout": 0.05},
     )
+    serving = asyncio.create_task(serve(service, plan, stop))
     await fake.wait_until(fake.is_live, timeout=10)
     fake.on_request = count_reply
 
@@ -106,6 +113,7 @@ async def _benchmark(count: int, channels: int, rate: float, sharded: bool) -> i
     stop.set()
     await serving
     await fake.close()
+    storage.cleanup()
     core_started = time.perf_counter()
     for number in range(count):
         service.responder.respond(questions[number % len(questions)])

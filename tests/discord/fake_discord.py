@@ -75,14 +75,16 @@ class _Routes:
 class FakeDiscord:
     """REST + gateway on one loopback port; one server (``payloads.guild_create``)."""
 
-    def __init__(self, *, shards: int = 1, token: str = TOKEN) -> None:
+    def __init__(self, *, shards: int = 1, max_concurrency: int = 1, token: str = TOKEN) -> None:
         self.token = token
         self.gateway_token = token  # set apart to make only the gateway refuse the token
         self.shard_count = shards
+        self.max_concurrency = max_concurrency  # IDENTIFYs allowed per 5 s (GET /gateway/bot)
         self.guilds = [payloads.guild_create()]
         self.requests: list[Recorded] = []
         self.messages: dict[str, dict[str, Any]] = {}
         self.identifies: list[dict[str, Any]] = []
+        self.identified_at: list[float] = []  # perf_counter() of each IDENTIFY
         self.resumes: list[dict[str, Any]] = []
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.dm_closed: set[int] = set()
@@ -245,6 +247,7 @@ class FakeDiscord:
         self, socket: web.WebSocketResponse, data: dict[str, Any]
     ) -> _Session | None:
         self.identifies.append(data)
+        self.identified_at.append(time.perf_counter())
         if data.get("token") != self.gateway_token:
             await socket.close(code=4004, message=b"Authentication failed.")
             return None
@@ -337,7 +340,7 @@ class FakeDiscord:
                 "total": 1000,
                 "remaining": 999,
                 "reset_after": 0,
-                "max_concurrency": 1,
+                "max_concurrency": self.max_concurrency,
             },
         }
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.adapters.discord.config import DiscordSettings, SettingsError
-from bot.adapters.discord.runner import bot_intents, run_discord
+from bot.adapters.discord.runner import bot_intents
 from bot.core.service import BotService
+from bot.runner import run
+
+READ_VARIABLES = (
+    "DISCORD_TOKEN",
+    "DISCORD_GUILD_ID",
+    "DISCORD_SHARDED",
+    "SHARD_COUNT",
+    "SHARD_IDS",
+)
 
 GOOD_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789_-"
 
@@ -48,8 +59,16 @@ def test_a_bad_setting_exits_2_with_one_line_naming_it(
     variable: str,
     service: BotService,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    code = run_discord(service, environ=environment)
+    monkeypatch.chdir(tmp_path)  # no .env file
+    for name in READ_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    code = run(service, "discord")
 
     out, err = capsys.readouterr()
     assert code == 2
@@ -60,6 +79,39 @@ def test_a_bad_setting_exits_2_with_one_line_naming_it(
     for value in environment.values():
         if value.strip():
             assert value.strip() not in err  # never echo a value: it may be a token
+
+
+def test_shards_are_read_from_the_environment() -> None:
+    settings = DiscordSettings.from_environment(
+        {"DISCORD_TOKEN": GOOD_TOKEN, "SHARD_COUNT": "4", "SHARD_IDS": " 2, 3 "}
+    )
+
+    assert (settings.shard_count, settings.shard_ids) == (4, (2, 3))
+    every = DiscordSettings.from_environment({"DISCORD_TOKEN": GOOD_TOKEN, "SHARD_COUNT": "4"})
+    assert (every.shard_count, every.shard_ids) == (4, None)  # all four in this process
+
+
+@pytest.mark.parametrize(
+    ("shards", "variable"),
+    [
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT"),
+        ({"SHARD_COUNT": "two"}, "SHARD_COUNT"),
+        ({"SHARD_COUNT": "-1"}, "SHARD_COUNT"),
+        ({"SHARD_IDS": "0"}, "SHARD_IDS"),  # without SHARD_COUNT
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "2"}, "SHARD_IDS"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0;1"}, "SHARD_IDS"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "1,1"}, "SHARD_IDS"),
+    ],
+)
+def test_bad_shard_settings_are_one_line_naming_the_variable(
+    shards: dict[str, str], variable: str
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        DiscordSettings.from_environment({"DISCORD_TOKEN": GOOD_TOKEN, **shards})
+
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith(variable)
 
 
 def test_settings_errors_are_value_errors() -> None:

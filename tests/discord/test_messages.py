@@ -11,7 +11,7 @@ from bot.adapters.discord import KetamineCog
 from bot.adapters.discord.render import render_notice, render_plain, render_reply
 from bot.adapters.discord.runner import bot_intents
 from bot.core.reply import ReplyKind
-from bot.core.service import BotService
+from bot.core.service import Asked, BotService
 from tests.discord import payloads
 from tests.discord.conftest import MESSAGES, connected, embed_of, post_message, text_of
 from tests.discord.fake_discord import FakeDiscord
@@ -91,6 +91,28 @@ async def test_bots_itself_and_unaddressed_messages_are_ignored(
 
     assert sent.body["message_reference"]["message_id"] == int(answered["id"])
     assert len(fake.sent("POST", MESSAGES)) == 1
+
+
+async def test_a_message_not_for_the_bot_starts_no_work(
+    fake: FakeDiscord, bot: commands.Bot, service: BotService
+) -> None:
+    asked: list[Asked] = []
+    service.listeners.append(asked.append)
+    cog = bot.get_cog("Ketamine")
+    assert isinstance(cog, KetamineCog)
+    question, _ = a_question(service)
+    for number in range(50):
+        chatter = payloads.message(f"{question} ({number})", mentions_bot=False)
+        await fake.dispatch("MESSAGE_CREATE", chatter)
+    answered = payloads.mention(question, author_id=payloads.next_id())
+
+    [sent] = await post_message(fake, answered)
+
+    assert sent.body["message_reference"]["message_id"] == int(answered["id"])
+    assert len(fake.sent("POST", MESSAGES)) == 1
+    assert [event.member for event in asked] == [f"discord:{answered['author']['id']}"]
+    assert await cog.work.drain(5)
+    assert cog.work.started == 1  # only the mention was taken up as work
 
 
 async def test_mentioning_the_bots_role_counts_as_a_mention(

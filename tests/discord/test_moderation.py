@@ -341,6 +341,22 @@ async def test_crisis_in_a_channel_alerts_moderators_with_a_link_and_no_text(
         assert word not in str(alert.body)
 
 
+async def test_a_second_crisis_within_the_window_raises_no_second_alert(
+    fake: FakeDiscord, mod_bot: commands.Bot, live_service: BotService
+) -> None:
+    await post_message(fake, payloads.mention(CRISIS_WORDS), count=2)
+    await fake.wait_for_request("POST", rf"/channels/{ALERT_CHANNEL_ID}/messages")
+
+    private, public = await post_message(fake, payloads.mention(CRISIS_WORDS), count=2)
+    cog = mod_bot.get_cog("Ketamine")
+    assert isinstance(cog, KetamineCog)
+    assert await cog.work.drain(5)
+
+    assert private.body["embeds"]  # the member gets the crisis reply every time
+    assert public.body["content"]
+    assert len(fake.sent("POST", rf"/channels/{ALERT_CHANNEL_ID}/messages")) == 1
+
+
 async def test_crisis_in_a_dm_is_not_reported_to_moderators(
     fake: FakeDiscord, mod_bot: commands.Bot
 ) -> None:

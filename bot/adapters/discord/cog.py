@@ -1,23 +1,28 @@
 """``KetamineCog``: mentions, DMs, ``/ketamine``, ``/ketamine-sources`` and button presses.
 
 Moderator commands, feedback votes and crisis alerts come from ``ModeratorCommands``
-(``moderation.py``), mixed in here so that a host adds one cog.
+(``moderation.py``), the check-in from ``CheckIns`` (``checkin.py``), mixed in here so
+that a host adds one cog.
 
-Thin by design: what to say always comes from the core's ``Reply``; the cog only
+Thin by design: what to say always comes from the core's ``Outcome``; the cog only
 decides *where* it goes (a reply, a DM, an ephemeral message), renders it and sends it.
+The core itself runs in a worker thread (``WorkTracker.think``): the event loop only
+receives, acknowledges and sends.
 
 Where replies go:
 - a mention in a channel is answered there, as a reply, because the member asked there;
   slash commands and presses under private replies are answered ephemerally;
 - a crisis reply never appears in a channel: it goes to the member's DMs (or
   ephemerally), and the channel sees only a short pointer that repeats nothing they wrote;
-- the cooldown holds back what others would see; crisis replies and ephemeral replies
-  (seen by the asker alone) are never held back.
+  a check-in goes the same private way (see ``checkin.py``);
+- the core applies the cooldown: a member inside it is told once (``WARN``), privately
+  where the platform allows, then nothing (``SILENT``); crisis and check-in replies are
+  never held back.
 """
 
 from __future__ import annotations
 
-import logging
+import asyncio
 import os
 
 import discord
@@ -25,16 +30,18 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord import limits
+from bot.adapters.discord.checkin import CheckIns
 from bot.adapters.discord.delivery import can_embed, reply_to, respond, send_privately
-from bot.adapters.discord.moderation import ModeratorCommands
+from bot.adapters.discord.moderation import member_key
 from bot.adapters.discord.render import render_notice, render_plain, render_reply, shorten
-from bot.adapters.discord.views import COG_NAME, DYNAMIC_ITEMS, reply_view
+from bot.adapters.discord.views import COG_NAME, DYNAMIC_ITEMS, check_in_view, reply_view
+from bot.adapters.discord.work import WorkTracker, tracked
 from bot.adapters.moderators import Moderation, ModeratorSettings
 from bot.core.cooldown import Verdict
 from bot.core.reload import KnowledgeReloader
 from bot.core.reply import Reply, ReplyKind
 from bot.core.responder import Responder
-from bot.core.service import BotService
+from bot.core.service import BotService, Outcome
 
 # Registered with Discord when commands are synced, so they live with the command
 # definitions rather than in the moderators' replies.yaml.
@@ -46,25 +53,21 @@ SOURCES_DESCRIPTION = "List every source the answers come from, with links"
 
 ANSWERED_MESSAGE_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
 
-_log = logging.getLogger(__name__)
-
-
-def member_key(user_id: int) -> str:
-    """Build the cooldown key for a Discord member (one namespace per platform)."""
-    return f"discord:{user_id}"
+__all__ = ["KetamineCog", "member_key"]
 
 
 def _in_guild(interaction: discord.Interaction) -> bool:
     return interaction.guild_id is not None
 
 
-class KetamineCog(ModeratorCommands, commands.Cog, name=COG_NAME):
+class KetamineCog(CheckIns, commands.Cog, name=COG_NAME):
     """Answers questions about the ketamine-for-PTSD article in any ``commands.Bot``.
 
     ``service`` is the running ``BotService``; ``None`` loads the default knowledge
     base (``KNOWLEDGE_DIR`` or the shipped ``knowledge/``). ``moderation`` holds the
     moderator settings, the store for votes and the shared reloader; ``None`` reads the
     ``MOD_*`` settings from the environment, with no store and a reloader of its own.
+    ``work`` tracks the cog's work in flight (the runner shares it to drain at shutdown).
     """
 
     def __init__(
@@ -73,11 +76,13 @@ class KetamineCog(ModeratorCommands, commands.Cog, name=COG_NAME):
         service: BotService | None = None,
         *,
         moderation: Moderation | None = None,
+        work: WorkTracker | None = None,
     ) -> None:
         self.bot = bot
         self.service = service if service is not None else BotService.from_directory()
         self.moderation = moderation or Moderation(ModeratorSettings.from_environment(os.environ))
         self.reloader = self.moderation.reloader or KnowledgeReloader(self.service)
+        self.work = work or WorkTracker()
 
     async def cog_load(self) -> None:
         """Make buttons on earlier messages (even from before a restart) answer again."""
@@ -90,21 +95,39 @@ class KetamineCog(ModeratorCommands, commands.Cog, name=COG_NAME):
         if self.tell_moderators_about_reload in self.reloader.listeners:
             self.reloader.listeners.remove(self.tell_moderators_about_reload)
 
+    async def ask_core(self, text: str, user_id: int, responder: Responder) -> Outcome:
+        """``service.ask`` in a worker thread: the encoder and matching cost milliseconds."""
+        return await self.work.think(
+            self.service.ask,
+            text,
+            platform="discord",
+            member=member_key(user_id),
+            responder=responder,
+        )
+
     # -- messages: mentions and DMs -----------------------------------------------------
 
     @commands.Cog.listener("on_message")
     async def answer_message(self, message: discord.Message) -> None:
-        """Reply to a message that mentions the bot, or to any DM."""
-        if not self._is_addressed(message) or await self._is_host_command(message):
+        """Reply to a message that mentions the bot, or to any DM; any other costs O(1)."""
+        if self._is_addressed(message):
+            await self._answer_message(message)
+
+    @tracked
+    async def _answer_message(self, message: discord.Message) -> None:
+        if await self._is_host_command(message):
             return
         responder = self.service.responder  # once: a reload swaps it whole
-        reply = self.service.ask(
-            message.content,
-            platform="discord",
-            member=member_key(message.author.id),
-            responder=responder,
-        )
+        outcome = await self.ask_core(message.content, message.author.id, responder)
         interface = responder.knowledge.replies.interface
+        reply = outcome.reply
+        if reply is None:  # inside the cooldown: say so once, then nothing
+            if outcome.cooldown is Verdict.WARN:
+                await reply_to(message, content=render_notice(interface.cooldown))
+            return
+        if reply.kind is ReplyKind.CHECK_IN:
+            await self.send_check_in(message, reply, responder)
+            return
         if reply.kind is ReplyKind.CRISIS:
             if message.guild is None:
                 await reply_to(message, embed=render_reply(reply))
@@ -113,11 +136,6 @@ class KetamineCog(ModeratorCommands, commands.Cog, name=COG_NAME):
             else:  # DMs closed: a brief public pointer, never their words
                 await reply_to(message, content=render_notice(interface.crisis_public_pointer))
             await self.alert_crisis(message)
-            return
-        verdict = self._check_cooldown(message.author.id)
-        if verdict is Verdict.WARN:
-            await reply_to(message, content=render_notice(interface.cooldown))
-        if verdict is not Verdict.ALLOW:
             return
         view = reply_view(reply, feedback=self.feedback_labels(interface))
         if can_embed(message):
@@ -129,7 +147,8 @@ class KetamineCog(ModeratorCommands, commands.Cog, name=COG_NAME):
         """Tell whether a message is for the bot: a DM, or text that mentions it or its role.
 
         Reply pings are not mentions here: replying to one of the bot's answers to
-        talk about it with others should not draw another answer.
+        talk about it with others should not draw another answer. Constant work, no
+        allocation beyond two short strings: every message the bot can see comes here.
         """
         me = self.bot.user
         if me is None or message.author.bot or message.webhook_id is not None:
@@ -151,30 +170,42 @@ class KetamineCog(ModeratorCommands, commands.Cog, name=COG_NAME):
         context = await self.bot.get_context(message)
         return context.valid
 
-    def _check_cooldown(self, user_id: int) -> Verdict:
-        return self.service.cooldown.check(member_key(user_id))
-
     # -- slash commands ---------------------------------------------------------------
 
     @app_commands.command(name=ASK_COMMAND, description=ASK_DESCRIPTION)
     @app_commands.describe(question=QUESTION_DESCRIPTION)
     async def ask(self, interaction: discord.Interaction, question: str | None = None) -> None:
         """``/ketamine question:<text>``: the answer, privately in a server."""
+        await self._ask(interaction, question or "")
+
+    @tracked
+    async def _ask(self, interaction: discord.Interaction, question: str) -> None:
         responder = self.service.responder
-        reply = self.service.ask(
-            question or "",
-            platform="discord",
-            member=member_key(interaction.user.id),
-            responder=responder,
+        outcome = await self.ask_core(question, interaction.user.id, responder)
+        interface = responder.knowledge.replies.interface
+        reply = outcome.reply
+        if reply is None:  # an interaction must be answered: even SILENT says so, privately
+            await respond(interaction, ephemeral=True, content=render_notice(interface.cooldown))
+            return
+        if reply.kind is ReplyKind.CHECK_IN:  # ephemeral in a server; "No" answers in place
+            await respond(
+                interaction,
+                ephemeral=_in_guild(interaction),
+                embed=render_reply(reply),
+                view=check_in_view(reply),
+            )
+            return
+        await self._answer(
+            interaction, responder, reply, ephemeral=_in_guild(interaction), limited=False
         )
-        await self._answer(interaction, responder, reply, ephemeral=_in_guild(interaction))
 
     @ask.autocomplete("question")
     async def complete_question(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """Canonical questions that fit what the member has typed so far (at most 25)."""
-        suggestions = self.service.responder.suggest(current, limit=limits.AUTOCOMPLETE_CHOICES)
+        suggest = self.service.responder.suggest  # matching: off the loop, like every answer
+        suggestions = await asyncio.to_thread(suggest, current, limit=limits.AUTOCOMPLETE_CHOICES)
         choices: dict[str, app_commands.Choice[str]] = {}
         for suggestion in suggestions[: limits.AUTOCOMPLETE_CHOICES]:
             value = suggestion.question[: limits.CHOICE_VALUE]
@@ -185,6 +216,10 @@ class KetamineCog(ModeratorCommands, commands.Cog, name=COG_NAME):
     @app_commands.command(name=SOURCES_COMMAND, description=SOURCES_DESCRIPTION)
     async def list_sources(self, interaction: discord.Interaction) -> None:
         """``/ketamine-sources``: every source with its link, privately in a server."""
+        await self._list_sources(interaction)
+
+    @tracked
+    async def _list_sources(self, interaction: discord.Interaction) -> None:
         responder = self.service.responder
         await self._answer(
             interaction, responder, responder.sources(), ephemeral=_in_guild(interaction)
@@ -192,6 +227,7 @@ class KetamineCog(ModeratorCommands, commands.Cog, name=COG_NAME):
 
     # -- button presses (views.PressHandler) ----------------------------------------------
 
+    @tracked
     async def on_suggestion_press(self, interaction: discord.Interaction, entry_id: str) -> None:
         """Answer the picked entry, as privately as the message the button is on."""
         responder = self.service.responder
@@ -203,6 +239,7 @@ class KetamineCog(ModeratorCommands, commands.Cog, name=COG_NAME):
         private = message is not None and message.flags.ephemeral
         await self._answer(interaction, responder, reply, ephemeral=private)
 
+    @tracked
     async def on_share_press(self, interaction: discord.Interaction, entry_id: str) -> None:
         """Post a privately read answer in the channel, saying who shared it."""
         responder = self.service.responder
@@ -212,7 +249,7 @@ class KetamineCog(ModeratorCommands, commands.Cog, name=COG_NAME):
         except KeyError:
             await self._answer(interaction, responder, responder.help(), ephemeral=True)
             return
-        if self._check_cooldown(interaction.user.id) is not Verdict.ALLOW:
+        if await self.cooldown_verdict(interaction.user.id) is not Verdict.ALLOW:
             await respond(interaction, ephemeral=True, content=render_notice(interface.cooldown))
             return
         sharer = interface.shared_by.replace("{user}", interaction.user.display_name)
@@ -230,20 +267,22 @@ class KetamineCog(ModeratorCommands, commands.Cog, name=COG_NAME):
         reply: Reply,
         *,
         ephemeral: bool,
+        limited: bool = True,
     ) -> None:
         """Send ``reply`` as the interaction's response, with its buttons.
 
-        A crisis reply in a server is always ephemeral; a reply others would see goes
-        through the cooldown (a refused member is told privately: an interaction must
-        be answered).
+        A crisis reply in a server is always ephemeral. A reply others would see goes
+        through the cooldown when ``limited`` (``ask`` has applied it already; a picked
+        suggestion or the source list has not); a refused member is told privately.
         """
         interface = responder.knowledge.replies.interface
         crisis = reply.kind is ReplyKind.CRISIS
         ephemeral = ephemeral or (crisis and _in_guild(interaction))
         held_back = (
-            not ephemeral
+            limited
+            and not ephemeral
             and not crisis
-            and self._check_cooldown(interaction.user.id) is not Verdict.ALLOW
+            and await self.cooldown_verdict(interaction.user.id) is not Verdict.ALLOW
         )
         if held_back:
             await respond(interaction, ephemeral=True, content=render_notice(interface.cooldown))

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 TOKEN_VARIABLE = "DISCORD_TOKEN"
 GUILD_VARIABLE = "DISCORD_GUILD_ID"
 SHARDED_VARIABLE = "DISCORD_SHARDED"
+SHARD_COUNT_VARIABLE = "SHARD_COUNT"
+SHARD_IDS_VARIABLE = "SHARD_IDS"
+MAX_SHARDS = 100_000
 
 # Bot tokens are three base64url parts joined by dots; anything else (a client secret,
 # an application id, a token with "Bot " in front) would only fail later, at login.
@@ -33,14 +36,19 @@ class DiscordSettings:
     token: str = field(repr=False)
     guild_id: int | None = None
     sharded: bool = False
+    shard_count: int | None = None  # SHARD_COUNT: shards of the whole bot, in every process
+    shard_ids: tuple[int, ...] | None = None  # SHARD_IDS: this process's (None: all of them)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> DiscordSettings:
-        """Read and check ``DISCORD_TOKEN``, ``DISCORD_GUILD_ID`` and ``DISCORD_SHARDED``."""
+        """Read and check the token, the guild, and how this process shards (see README)."""
+        count = _shard_count(environ.get(SHARD_COUNT_VARIABLE, ""))
         return cls(
             token=_token(environ.get(TOKEN_VARIABLE, "")),
             guild_id=_guild_id(environ.get(GUILD_VARIABLE, "")),
             sharded=_flag(SHARDED_VARIABLE, environ.get(SHARDED_VARIABLE, "")),
+            shard_count=count,
+            shard_ids=_shard_ids(environ.get(SHARD_IDS_VARIABLE, ""), count),
         )
 
 
@@ -80,3 +88,35 @@ def _flag(variable: str, raw: str) -> bool:
     if value in _NO:
         return False
     raise SettingsError(f"{variable} must be 1 or 0 (true or false)")
+
+
+def _shard_count(raw: str) -> int | None:
+    value = raw.strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_SHARDS:
+        raise SettingsError(
+            f"{SHARD_COUNT_VARIABLE} must be the bot's total number of shards, a whole number "
+            f"from 1 to {MAX_SHARDS} (Discord's recommended count: GET /gateway/bot)"
+        )
+    return int(value)
+
+
+def _shard_ids(raw: str, count: int | None) -> tuple[int, ...] | None:
+    value = raw.strip()
+    if not value:
+        return None
+    if count is None:
+        raise SettingsError(
+            f"{SHARD_IDS_VARIABLE} needs {SHARD_COUNT_VARIABLE} (the total number of shards)"
+        )
+    parts = [part.strip() for part in value.split(",")]
+    if not all(part.isdigit() and int(part) < count for part in parts):
+        raise SettingsError(
+            f"{SHARD_IDS_VARIABLE} must list shard numbers from 0 to {count - 1}, "
+            "comma-separated (e.g. 0,1)"
+        )
+    ids = tuple(int(part) for part in parts)
+    if len(set(ids)) != len(ids):
+        raise SettingsError(f"{SHARD_IDS_VARIABLE} lists a shard twice")
+    return ids

@@ -30,13 +30,15 @@ def _extras(embed: discord.Embed | None, view: discord.ui.View | None) -> dict[s
 
 def can_embed(message: discord.Message) -> bool:
     """Whether the bot may show embeds where ``message`` was posted (Embed Links)."""
-    channel = message.channel
-    guild = message.guild
-    if guild is None or guild.me is None:
-        return True
+    return can_embed_in(message.channel)
+
+
+def can_embed_in(channel: object) -> bool:
+    """Whether the bot may show embeds in ``channel`` (a DM, or one it cannot see: try)."""
     if not isinstance(channel, (discord.abc.GuildChannel, discord.Thread)):
-        return True  # an uncached channel: try, and let Discord say no
-    return channel.permissions_for(guild.me).embed_links
+        return True  # a DM or an uncached channel: try, and let Discord say no
+    me = channel.guild.me
+    return me is None or channel.permissions_for(me).embed_links
 
 
 async def reply_to(
@@ -66,10 +68,41 @@ async def reply_to(
     return True
 
 
-async def send_privately(user: discord.abc.User, *, embed: discord.Embed) -> bool:
+async def reply_in_channel(
+    client: discord.Client,
+    channel_id: int,
+    message_id: int,
+    *,
+    content: str | None = None,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+) -> bool:
+    """Reply to a message known only by its ids (asked before a check-in), pinging no one."""
+    reference = discord.MessageReference(
+        message_id=message_id, channel_id=channel_id, fail_if_not_exists=False
+    )
+    try:
+        await client.get_partial_messageable(channel_id).send(
+            content=content,
+            reference=reference,
+            mention_author=False,
+            allowed_mentions=NO_MENTIONS,
+            **_extras(embed, view),
+        )
+    except discord.HTTPException as error:
+        _log.warning(
+            "could not reply in channel %s: HTTP %s (code %s)", channel_id, error.status, error.code
+        )
+        return False
+    return True
+
+
+async def send_privately(
+    user: discord.abc.User, *, embed: discord.Embed, view: discord.ui.View | None = None
+) -> bool:
     """Send ``embed`` to ``user`` as a DM; ``False`` when their DMs are closed to the bot."""
     try:
-        await user.send(embed=embed, allowed_mentions=NO_MENTIONS)
+        await user.send(embed=embed, allowed_mentions=NO_MENTIONS, **_extras(None, view))
     except discord.HTTPException as error:
         _log.info("could not DM a member: HTTP %s (code %s)", error.status, error.code)
         return False
@@ -101,6 +134,32 @@ async def respond(
     except discord.HTTPException as error:
         _log.warning(
             "could not answer interaction %s: HTTP %s (code %s)",
+            interaction.id,
+            error.status,
+            error.code,
+        )
+        return False
+    return True
+
+
+async def replace(
+    interaction: discord.Interaction,
+    *,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+) -> bool:
+    """Answer a press by editing the message it was on (its embed, and its buttons).
+
+    ``view=None`` removes the buttons, so a check-in's choice is made once.
+    """
+    extras: dict[str, Any] = {"view": view}
+    if embed is not None:
+        extras["embed"] = embed
+    try:
+        await interaction.response.edit_message(allowed_mentions=NO_MENTIONS, **extras)
+    except discord.HTTPException as error:
+        _log.warning(
+            "could not update the message of interaction %s: HTTP %s (code %s)",
             interaction.id,
             error.status,
             error.code,

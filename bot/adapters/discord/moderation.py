@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.adapters.discord import limits
 from bot.adapters.discord.delivery import post_to_channel, respond
 from bot.adapters.discord.render import escape, fit_lines, render_notice
+from bot.adapters.discord.work import WorkTracker, tracked
 from bot.adapters.moderators import (
     UNANSWERED_DAYS,
     UNANSWERED_LIMIT,
@@ -44,8 +45,8 @@ DAYS_DESCRIPTION = f"How many days back to look (default {UNANSWERED_DAYS})"
 _log = logging.getLogger(__name__)
 
 
-def voter_key(user_id: int) -> str:
-    """Who voted, as the store is given it (it keeps only a keyed hash)."""
+def member_key(user_id: int) -> str:
+    """A member as the core knows them (votes, cooldowns, alert limits): one namespace."""
     return f"discord:{user_id}"
 
 
@@ -72,6 +73,7 @@ class ModeratorCommands:
     service: BotService
     moderation: Moderation
     reloader: KnowledgeReloader
+    work: WorkTracker
 
     def _texts(self) -> InterfaceTexts:
         return self.service.responder.knowledge.replies.interface
@@ -98,6 +100,10 @@ class ModeratorCommands:
     @app_commands.default_permissions(manage_guild=True)
     async def reload_knowledge(self, interaction: discord.Interaction) -> None:
         """``/ketamine-reload``: reload now; entry count and version, or every problem."""
+        await self._reload(interaction)
+
+    @tracked
+    async def _reload(self, interaction: discord.Interaction) -> None:
         if not self.is_moderator(interaction):
             await self._refuse(interaction)
             return
@@ -116,6 +122,10 @@ class ModeratorCommands:
         days: app_commands.Range[int, 1, UNANSWERED_MAX_DAYS] = UNANSWERED_DAYS,
     ) -> None:
         """``/ketamine-unanswered [days]``: the most asked questions without an answer."""
+        await self._list_unanswered(interaction, days)
+
+    @tracked
+    async def _list_unanswered(self, interaction: discord.Interaction, days: int) -> None:
         if not self.is_moderator(interaction):
             await self._refuse(interaction)
             return
@@ -142,6 +152,7 @@ class ModeratorCommands:
             return None
         return texts.helpful_button, texts.not_helpful_button
 
+    @tracked
     async def on_vote_press(
         self, interaction: discord.Interaction, entry_id: str, helpful: bool
     ) -> None:
@@ -152,7 +163,7 @@ class ModeratorCommands:
             try:
                 await asyncio.to_thread(
                     store.vote,
-                    member=voter_key(interaction.user.id),
+                    member=member_key(interaction.user.id),
                     message_ref=str(message.id),
                     entry_id=entry_id,
                     helpful=helpful,
@@ -169,11 +180,31 @@ class ModeratorCommands:
         Only for messages in a server channel (which its members can read anyway); what a
         member writes to the bot in a DM stays between them and the bot.
         """
-        channel_id = self.moderation.settings.discord_alert_channel
-        if channel_id is None or message.guild is None:
+        if message.guild is None:
             return
-        alert = fill(escape(self._texts().crisis_alert), link=message.jump_url)
-        await post_to_channel(self.bot, channel_id, render_notice(alert))
+        await self.alert_moderators(
+            message.author.id, message.guild.id, message.channel.id, message.id
+        )
+
+    async def alert_moderators(
+        self, user_id: int, guild_id: int, channel_id: int, message_id: int
+    ) -> bool:
+        """Post the crisis alert (a link to the message, never its text), if the limits allow.
+
+        ``service.alerts`` allows one alert per member and a few per channel in a window
+        (shared between replicas when it is backed by the database, hence the thread).
+        """
+        alert_channel = self.moderation.settings.discord_alert_channel
+        if alert_channel is None:
+            return False
+        allowed = await asyncio.to_thread(
+            self.service.alerts.allow, member_key(user_id), f"discord:{channel_id}"
+        )
+        if not allowed:
+            return False
+        link = f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+        alert = fill(escape(self._texts().crisis_alert), link=link)
+        return await post_to_channel(self.bot, alert_channel, render_notice(alert))
 
     async def tell_moderators_about_reload(self, result: ReloadResult) -> None:
         """A reload listener: post what an edit on disk did (commands answer their caller)."""

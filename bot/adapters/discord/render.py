@@ -29,6 +29,8 @@ KIND_COLOURS: dict[ReplyKind, int] = {
     ReplyKind.CLARIFY: 0xF59E0B,
     ReplyKind.FALLBACK: 0x6B7280,
     ReplyKind.CRISIS: 0xDB2777,
+    ReplyKind.CHECK_IN: 0x0EA5E9,
+    ReplyKind.NOT_COVERED: 0x64748B,
     ReplyKind.ADVICE: 0x8B5CF6,
     ReplyKind.SOURCES: 0x10B981,
     ReplyKind.HELP: 0x3B82F6,
@@ -144,8 +146,11 @@ def layout_reply(reply: Reply, *, shared_by: str | None = None) -> EmbedLayout:
     """Lay out every part of ``reply``, each cut to its own Discord limit."""
     body = [escape(reply.body)]
     items = _bullets(reply.items)
-    # For a crisis the resources come first, before any other words.
+    # For a crisis the resources come first, before any other words; a check-in asks
+    # its question last, right above the two buttons that answer it.
     blocks = [items, body] if reply.kind is ReplyKind.CRISIS else [body, items]
+    if reply.kind is ReplyKind.CHECK_IN and reply.question_prompt:
+        blocks.append([f"**{escape(reply.question_prompt)}**"])
     fields: list[tuple[str, list[str]]] = []
     if reply.note:
         note = [escape(reply.note)]

@@ -1,24 +1,19 @@
-"""``ketamine-bot run discord``: a standalone bot built around ``KetamineCog``.
+"""``ketamine-bot run discord``: the standalone bot built around ``KetamineCog``.
 
-Settings come from the environment (see ``config.py``). Problems a person must fix
-(no token, a malformed one, one Discord rejects, a server the bot is not in) end the
-program with exit code 2 and one line on stderr; the token itself is never printed.
-
-``DiscordRuntime`` is what ``ketamine-bot run`` drives beside Slack in one event loop:
-start (log in, add the cog, sync commands, connect), ``connected`` for ``/readyz``, and a
-clean stop that refuses new events, lets answers in flight finish, then disconnects.
+``DiscordRuntime`` is what ``ketamine-bot run`` (``bot.ops.process``) drives beside Slack
+in one event loop: start (log in, add the cog, sync commands, connect), ``connected`` for
+``/readyz``, and a clean stop that refuses new work, lets answers in flight finish, then
+disconnects. Settings come from the environment (``config.py``); problems a person must
+fix end the program with exit code 2 and one line on stderr, never the token itself.
+Sharding: see ``README.md`` beside this file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
-import os
-import signal
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -31,16 +26,15 @@ from bot.adapters.discord.config import (
     GUILD_VARIABLE,
     TOKEN_VARIABLE,
     DiscordSettings,
-    SettingsError,
 )
+from bot.adapters.discord.work import WorkTracker
 from bot.adapters.moderators import Moderation
 from bot.core.service import BotService
-from bot.ops.lifecycle import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, PlatformFailure
+from bot.ops.lifecycle import EXIT_CONFIG, EXIT_FAILED, PlatformFailure
 
 GATEWAY_AUTHENTICATION_FAILED = 4004  # close code: the gateway rejected the token
 DRAIN_SECONDS = 10.0  # default wait for answers in flight at shutdown
-# gateway events that start work for a member; refused once shutdown begins
-ANSWERED_EVENTS = ("MESSAGE_CREATE", "INTERACTION_CREATE")
+IDENTIFY_INTERVAL = 5.0  # seconds: Discord allows one IDENTIFY per bucket per interval
 
 _log = logging.getLogger(__name__)
 
@@ -60,8 +54,47 @@ def bot_intents() -> discord.Intents:
     return intents
 
 
+class ShardedBot(commands.AutoShardedBot):
+    """``AutoShardedBot`` that identifies its shards as fast as Discord allows, no faster.
+
+    discord.py waits 5 s before every IDENTIFY but the first. Discord allows one per
+    rate-limit bucket (``shard_id % max_concurrency``, from ``GET /gateway/bot``) every
+    5 s, so a bot with ``max_concurrency`` 16 brings 16 shards up at once. Uses
+    ``before_identify_hook``, the hook discord.py documents for exactly this.
+    """
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(*args, **options)
+        self._max_concurrency: int | None = None
+        self._next_identify: dict[int, float] = {}  # bucket -> earliest next IDENTIFY
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for this shard's bucket to allow an IDENTIFY (reserving its slot first)."""
+        bucket = (shard_id or 0) % await self._identify_concurrency()
+        now = asyncio.get_running_loop().time()
+        at = max(now, self._next_identify.get(bucket, now))
+        self._next_identify[bucket] = at + IDENTIFY_INTERVAL
+        if at > now:
+            await asyncio.sleep(at - now)
+
+    async def _identify_concurrency(self) -> int:
+        if self._max_concurrency is None:
+            try:
+                limits = await self.session_start_limits()
+            except (discord.HTTPException, aiohttp.ClientError, OSError):
+                return 1  # unknown: the safe assumption, one at a time (not remembered)
+            self._max_concurrency = max(1, limits.max_concurrency)
+            _log.info(
+                "Discord: %d of %d session starts left today; up to %d shard(s) identify at once",
+                limits.remaining,
+                limits.total,
+                self._max_concurrency,
+            )
+        return self._max_concurrency
+
+
 def build_bot(settings: DiscordSettings, **options: Any) -> commands.Bot:
-    """Build a ``commands.Bot`` (``AutoShardedBot`` when sharded).
+    """Build a ``commands.Bot`` (a ``ShardedBot`` when sharded).
 
     Sharded means ``DISCORD_SHARDED`` (Discord's recommended shard count, all in this
     process) or a ``shard_count`` option (``SHARD_COUNT``, with ``shard_ids`` naming this
@@ -74,7 +107,7 @@ def build_bot(settings: DiscordSettings, **options: Any) -> commands.Bot:
     if hasattr(discord.VoiceClient, "warn_dave"):
         discord.VoiceClient.warn_dave = False
     sharded = settings.sharded or options.get("shard_count") is not None
-    bot_class = commands.AutoShardedBot if sharded else commands.Bot
+    bot_class = ShardedBot if sharded else commands.Bot
     bot = bot_class(
         command_prefix=commands.when_mentioned,
         help_command=None,
@@ -110,50 +143,13 @@ async def sync_commands(bot: commands.Bot, guild_id: int | None) -> list[app_com
     return await bot.tree.sync(guild=guild)
 
 
-class EventGate:
-    """Count the work each member event starts, and refuse new events once closed.
-
-    discord.py turns one gateway event into tasks (listeners, slash commands, button
-    callbacks), each created while the event is parsed; the gate wraps the parsers of
-    ``ANSWERED_EVENTS`` and keeps those tasks, so shutdown can wait for exactly them.
-    """
-
-    def __init__(self, bot: commands.Bot) -> None:
-        self._bot = bot
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self.open = True
-
-    @property
-    def in_flight(self) -> int:
-        """Tasks started by member events that have not finished."""
-        return len(self._tasks)
-
-    def install(self) -> None:
-        """Wrap the connection state's parsers (the gateway reads this same dict)."""
-        parsers = self._bot._connection.parsers
-        for event in ANSWERED_EVENTS:
-            parsers[event] = functools.partial(self._parse, parsers[event])
-
-    def _parse(self, parse: Callable[[Any], None], data: Any) -> None:
-        if not self.open:
-            return  # shutting down: Discord redelivers nothing, but we answer nothing half
-        before = asyncio.all_tasks()
-        parse(data)
-        for task in asyncio.all_tasks() - before:
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def drain(self, timeout: float) -> bool:
-        """Close the gate, then wait up to ``timeout`` s for work in flight; ``False`` if late."""
-        self.open = False
-        if not self._tasks:
-            return True
-        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
-        return not pending
-
-
 class DiscordRuntime:
-    """One standalone Discord bot, driven by ``serve_discord`` or ``ketamine-bot run``."""
+    """One standalone Discord bot, driven by ``ketamine-bot run`` (``bot.ops.process``).
+
+    ``shard_count`` and ``shard_ids`` default to the settings' (``SHARD_COUNT``,
+    ``SHARD_IDS``); the runner may pass its own. ``work`` is the cog's work tracker:
+    shutdown closes it and waits for what it holds.
+    """
 
     name = "discord"
 
@@ -170,15 +166,17 @@ class DiscordRuntime:
         self.service = service
         self.settings = settings
         self.moderation = moderation  # None: the cog reads the MOD_* settings itself
+        if shard_count is None:
+            shard_count, shard_ids = settings.shard_count, settings.shard_ids
         if shard_count is not None:
             bot_options.update(shard_count=shard_count, shard_ids=list(shard_ids or []) or None)
         self.bot = build_bot(settings, **bot_options)
-        self.gate = EventGate(self.bot)
+        self.work = WorkTracker()
         # with shards split across processes, only the one running shard 0 uploads commands
         self._syncs = shard_count is None or not shard_ids or 0 in shard_ids
         self._connection: asyncio.Task[None] | None = None
 
-    async def start(self, on_login: Callable[[], None] | None = None) -> None:
+    async def start(self) -> None:
         """Log in, add the cog, sync commands and connect; ``PlatformFailure`` on failure."""
         bot = self.bot
         await bot.__aenter__()  # what ``async with bot`` does: set up its event loop hooks
@@ -189,12 +187,11 @@ class DiscordRuntime:
         except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
             detail = getattr(error, "status", None) or error.__class__.__name__
             raise PlatformFailure(f"could not log in to Discord ({detail})", EXIT_FAILED) from None
-        if on_login is not None:
-            on_login()
-        await bot.add_cog(KetamineCog(bot, service=self.service, moderation=self.moderation))
+        await bot.add_cog(
+            KetamineCog(bot, service=self.service, moderation=self.moderation, work=self.work)
+        )
         if self._syncs:
             await self._sync()
-        self.gate.install()
         self._connection = asyncio.create_task(bot.connect(), name="discord-gateway")
 
     async def _sync(self) -> None:
@@ -218,7 +215,7 @@ class DiscordRuntime:
     def connected(self) -> bool:
         """Ready, and every gateway connection of this process open."""
         bot = self.bot
-        if not bot.is_ready() or bot.is_closed() or not self.gate.open:
+        if not bot.is_ready() or bot.is_closed() or not self.work.open:
             return False
         if isinstance(bot, commands.AutoShardedBot):
             shards = bot.shards.values()
@@ -227,8 +224,8 @@ class DiscordRuntime:
 
     @property
     def in_flight(self) -> int:
-        """Member events whose handling has not finished."""
-        return self.gate.in_flight
+        """Messages, commands and presses whose handling has not finished."""
+        return self.work.in_flight
 
     async def wait_connected(self) -> None:
         """Return once the gateway is ready (every shard of this process connected)."""
@@ -250,13 +247,13 @@ class DiscordRuntime:
             raise PlatformFailure("", EXIT_FAILED) from None
 
     async def close_intake(self) -> None:
-        """Refuse new member events (the gateway stays up, so answers in flight can be sent)."""
-        self.gate.open = False
+        """Refuse new work (the gateway stays up, so answers in flight can be sent)."""
+        self.work.close()
 
     async def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
         """Refuse new events, wait for answers in flight (bounded), then disconnect."""
-        if not await self.gate.drain(drain_seconds):
-            _log.warning("Discord: %d answer(s) still unsent at shutdown", self.gate.in_flight)
+        if not await self.work.drain(drain_seconds):
+            _log.warning("Discord: %d answer(s) still unsent at shutdown", self.work.in_flight)
         await self.bot.close()
         if self._connection is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -269,69 +266,3 @@ def _token_rejected() -> PlatformFailure:
         "developer portal",
         EXIT_CONFIG,
     )
-
-
-def _fail(message: str, code: int = EXIT_CONFIG) -> int:
-    if message:
-        print(f"ketamine-bot run discord: {message}", file=sys.stderr)
-    return code
-
-
-async def serve_discord(
-    service: BotService,
-    settings: DiscordSettings,
-    *,
-    stop: asyncio.Event | None = None,
-    on_login: Callable[[], None] | None = None,
-    **bot_options: Any,
-) -> int:
-    """Log in, add the cog, sync commands and stay connected until ``stop`` is set."""
-    runtime = DiscordRuntime(service, settings, **bot_options)
-    try:
-        await runtime.start(on_login=on_login)
-    except PlatformFailure as failure:
-        await runtime.bot.close()
-        return _fail(str(failure), failure.exit_code)
-    ended = asyncio.create_task(runtime.finished(), name="discord-finished")
-    waiters: set[asyncio.Future[Any]] = {ended}
-    if stop is not None:
-        waiters.add(asyncio.create_task(stop.wait(), name="discord-stop"))
-    done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    if ended not in done:
-        await runtime.stop()
-        return EXIT_OK
-    try:
-        ended.result()
-    except PlatformFailure as failure:
-        await runtime.bot.close()
-        return _fail(str(failure), failure.exit_code)
-    return EXIT_OK
-
-
-def _setup_logging() -> None:
-    if not logging.getLogger().handlers:
-        discord.utils.setup_logging(level=logging.INFO)
-
-
-async def _main(service: BotService, settings: DiscordSettings) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal_number, stop.set)
-    return await serve_discord(service, settings, stop=stop, on_login=_setup_logging)
-
-
-def run_discord(service: BotService, environ: Mapping[str, str] | None = None) -> int:
-    """Run the Discord bot alone until interrupted; the process exit code.
-
-    ``ketamine-bot run`` uses ``bot.runner`` instead, which adds health, metrics, storage
-    and Slack in the same event loop; this stays for embedding and for tests.
-    """
-    try:
-        settings = DiscordSettings.from_environment(os.environ if environ is None else environ)
-    except SettingsError as error:
-        return _fail(str(error))
-    return asyncio.run(_main(service, settings))

@@ -1,4 +1,4 @@
-"""Buttons under replies: suggestions, "Share in channel" for private answers, and feedback.
+"""Buttons under replies: suggestions, "Share in channel", feedback, and the check-in's two.
 
 Each button carries the entry id in its ``custom_id`` (``ketamine:ask:<id>``,
 ``ketamine:share:<id>``, ``ketamine:vote:y:<id>`` / ``ketamine:vote:n:<id>``) and is a
@@ -6,25 +6,42 @@ Each button carries the entry id in its ``custom_id`` (``ketamine:ask:<id>``,
 registered with ``bot.add_dynamic_items``, a press is understood from the id alone, so
 buttons on messages sent before a restart keep working and no per-message view is
 kept in memory.
+
+A check-in's buttons are ``ketamine:checkin:<choice>:<entry id or ->[:<channel>:<message>]``:
+the core's choice id, the entry the member would otherwise have been answered with, and,
+when the question was asked in a server channel, where it was asked (so "No" can answer
+there). Never a word of what the member wrote.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 import discord
 
 from bot.adapters.discord import limits
 from bot.adapters.discord.render import shorten
-from bot.core.reply import Reply, ReplyKind
+from bot.core.reply import OTHER, SUPPORT, Reply, ReplyKind
 
 COG_NAME = "Ketamine"
 ASK_PREFIX = "ketamine:ask:"
 SHARE_PREFIX = "ketamine:share:"
 VOTE_PREFIX = "ketamine:vote:"
+CHECK_IN_PREFIX = "ketamine:checkin:"
 HELPFUL, NOT_HELPFUL = "y", "n"
+NO_ENTRY = "-"  # a check-in with no ordinary answer behind it ("No" then gets help)
 _ENTRY_ID = r"(?P<entry_id>[a-z0-9]+(?:-[a-z0-9]+)*)"
+_SNOWFLAKE = r"[0-9]{1,20}"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a member asked in a server: the channel and their message, by id only."""
+
+    channel_id: int
+    message_id: int
 
 
 class PressHandler(Protocol):
@@ -40,6 +57,15 @@ class PressHandler(Protocol):
         self, interaction: discord.Interaction, entry_id: str, helpful: bool
     ) -> None:
         """Count a member's vote on the answer the button is under."""
+
+    async def on_check_in_press(
+        self,
+        interaction: discord.Interaction,
+        choice: str,
+        entry_id: str | None,
+        origin: Origin | None,
+    ) -> None:
+        """Act on the member's answer to a check-in."""
 
 
 def find_handler(interaction: discord.Interaction) -> PressHandler | None:
@@ -140,10 +166,84 @@ class VoteButton(
         await handler.on_vote_press(interaction, self.entry_id, self.helpful)
 
 
+class CheckInButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=re.escape(CHECK_IN_PREFIX)
+    + f"(?P<choice>{SUPPORT}|{OTHER}):(?P<entry>{re.escape(NO_ENTRY)}|{_ENTRY_ID})"
+    + f"(?::(?P<channel_id>{_SNOWFLAKE}):(?P<message_id>{_SNOWFLAKE}))?",
+):
+    """One answer to a check-in: "Yes, I'd like support" or "No, I was asking about ..."."""
+
+    def __init__(
+        self, choice: str, label: str, entry_id: str | None, origin: Origin | None
+    ) -> None:
+        custom_id = check_in_custom_id(choice, entry_id, origin)
+        style = discord.ButtonStyle.primary if choice == SUPPORT else discord.ButtonStyle.secondary
+        super().__init__(
+            discord.ui.Button(
+                label=shorten(label, limits.BUTTON_LABEL), style=style, custom_id=custom_id
+            )
+        )
+        self.choice = choice
+        self.entry_id = entry_id
+        self.origin = origin
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> CheckInButton:
+        """Rebuild the button from a press (also one on a message sent before a restart)."""
+        entry = match["entry"]
+        origin = None
+        if match["channel_id"] is not None:
+            origin = Origin(int(match["channel_id"]), int(match["message_id"]))
+        return cls(
+            match["choice"],
+            _label(item, match["choice"]),
+            None if entry == NO_ENTRY else entry,
+            origin,
+        )
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the press to the cog (none once it is unloaded)."""
+        handler = find_handler(interaction)
+        if handler is not None:
+            await handler.on_check_in_press(interaction, self.choice, self.entry_id, self.origin)
+
+
+def check_in_custom_id(choice: str, entry_id: str | None, origin: Origin | None) -> str:
+    """The check-in button's id; without the origin if it would not fit Discord's 100.
+
+    Dropping the origin only moves the "No" answer into the private message; dropping
+    the entry (for an id too long even then) turns it into the help reply.
+    """
+    head = f"{CHECK_IN_PREFIX}{choice}:{entry_id or NO_ENTRY}"
+    if origin is not None:
+        located = f"{head}:{origin.channel_id}:{origin.message_id}"
+        if len(located) <= limits.CUSTOM_ID:
+            return located
+    if len(head) <= limits.CUSTOM_ID:
+        return head
+    return f"{CHECK_IN_PREFIX}{choice}:{NO_ENTRY}"
+
+
+def check_in_view(reply: Reply, origin: Origin | None = None) -> discord.ui.View:
+    """The check-in's buttons, one per choice the core offers, in its order."""
+    view = discord.ui.View(timeout=None)
+    for choice in reply.choices:
+        view.add_item(CheckInButton(choice.id, choice.label, reply.entry_id, origin))
+    return view
+
+
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     SuggestionButton,
     ShareButton,
     VoteButton,
+    CheckInButton,
 )
 
 

@@ -1,0 +1,98 @@
+"""The cog's own work: what shutdown waits for, and where CPU-heavy answers are worked out.
+
+discord.py runs each listener, slash command and button callback as a task of its own.
+Rather than watching every task the library starts (which costs something for every
+message in every channel the bot can see), each handler of the cog that does real work
+registers itself here (``@tracked``), so shutdown can refuse new work and wait for
+exactly the work in flight. A message that is not for the bot never gets this far.
+
+``think`` runs the core (the encoder and matching, 5-40 ms of CPU) in worker threads, so
+the event loop only receives, acknowledges and sends: heartbeats stay on time and one
+member's long question never delays another's button press.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DEFAULT_WORKERS = 1  # the core's per-process state is not yet shared safely between threads
+
+
+class WorkTracker:
+    """Work the cog has started and not finished; closed once shutdown begins."""
+
+    def __init__(self, workers: int = DEFAULT_WORKERS) -> None:
+        self.open = True
+        self.started = 0  # handlers that did work since start (not messages merely seen)
+        self._pending: set[asyncio.Future[None]] = set()
+        self._workers = asyncio.Semaphore(max(1, workers))
+
+    @property
+    def in_flight(self) -> int:
+        """Handlers that started and have not finished."""
+        return len(self._pending)
+
+    @contextlib.contextmanager
+    def track(self) -> Iterator[None]:
+        """Count the enclosed block as work in flight until it ends, however it ends."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.add(done)
+        self.started += 1
+        try:
+            yield
+        finally:
+            self._pending.discard(done)
+            done.set_result(None)
+
+    def close(self) -> None:
+        """Refuse new work; work in flight goes on (its replies can still be sent)."""
+        self.open = False
+
+    async def drain(self, timeout: float) -> bool:
+        """Close, then wait up to ``timeout`` s for work in flight; ``False`` if some is late."""
+        self.close()
+        if not self._pending:
+            return True
+        _, late = await asyncio.wait(set(self._pending), timeout=timeout)
+        return not late
+
+    async def think(self, compute: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run the CPU-bound ``compute`` in a worker thread, at most ``workers`` at once."""
+        async with self._workers:
+            return await asyncio.to_thread(compute, *args, **kwargs)
+
+
+class HasWork(Protocol):
+    """Anything with a ``WorkTracker`` (the cog and its mixins)."""
+
+    work: WorkTracker
+
+
+W = TypeVar("W", bound=HasWork)
+
+
+def tracked(
+    handler: Callable[Concatenate[W, P], Awaitable[None]],
+) -> Callable[Concatenate[W, P], Awaitable[None]]:
+    """Run ``handler`` as tracked work, or not at all once the tracker is closed.
+
+    A refused interaction is left unanswered, as Discord expects of a bot going away:
+    the member sees "interaction failed" and can try again once the bot is back.
+    """
+
+    @functools.wraps(handler)
+    async def run(self: W, *args: P.args, **kwargs: P.kwargs) -> None:
+        work = self.work
+        if not work.open:
+            return
+        with work.track():
+            await handler(self, *args, **kwargs)
+
+    return run
