@@ -54,8 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("directory", nargs="?", type=Path, help="folder to check")
     _knowledge_option(validate)
 
-    evaluate = commands.add_parser("evaluate", help="score the bot on a development set")
-    evaluate.add_argument("devset", type=Path, help="YAML file of questions and expectations")
+    evaluate = commands.add_parser("evaluate", help="score the bot on labelled sets")
+    evaluate.add_argument(
+        "sets", type=Path, nargs="+", help="YAML files of questions or labelled messages"
+    )
     evaluate.add_argument("--misses", action="store_true", help="list every question it got wrong")
     _knowledge_option(evaluate)
 
@@ -160,10 +162,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from bot.evaluation import evaluate, load_cases
+    from bot.evaluation import evaluate_files
 
-    cases, not_crisis = load_cases(args.devset)
-    figures = evaluate(_load_service(args).responder, cases, not_crisis)
+    missing = [str(path) for path in args.sets if not path.is_file()]
+    if missing:
+        print(f"ketamine-bot evaluate: no such file: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    figures = evaluate_files(_load_service(args).responder, args.sets)
     print(figures.summary())
     if args.misses and figures.misses:
         print("\n" + "\n".join(figures.misses))

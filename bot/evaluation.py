@@ -1,11 +1,16 @@
-"""Score the bot against a development set of member-style questions.
+"""Score the bot on a labelled set: questions for matching, messages for the safety screen.
 
-Used by the test suite (which asserts the targets) and by ``ketamine-bot evaluate``
-(which prints the same figures for a moderator checking an edit).
+Used by ``ketamine-bot evaluate FILE`` (a moderator checking an edit, or README's figures
+on the frozen test splits) and by the tests that guard the dev sets. Two file shapes:
+- ``questions: [{q, expect}]``: ``expect`` is an entry id, ``not_covered`` (a topic next
+  to the article's that it does not cover) or ``out_of_scope``;
+- ``messages: [{text, label}]``: ``label`` is ``crisis`` / ``not_crisis`` or
+  ``advice`` / ``general``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,96 +19,93 @@ import yaml
 from bot.core.reply import ReplyKind
 from bot.core.responder import Responder
 
-SAFETY_KINDS = {"crisis": ReplyKind.CRISIS, "advice": ReplyKind.ADVICE}
+NOT_COVERED = "not_covered"
 OUT_OF_SCOPE = "out_of_scope"
+FLAGGED = (ReplyKind.CRISIS, ReplyKind.CHECK_IN)  # a crisis message counts as caught by either
 
 
 @dataclass(frozen=True)
 class Case:
-    """One question and what the bot must do with it."""
+    """One message and what the bot must do with it."""
 
-    question: str
-    expect: tuple[str, ...]
-
-    @property
-    def category(self) -> str:
-        """``in_scope``, ``out_of_scope``, ``crisis`` or ``advice``."""
-        first = self.expect[0]
-        return first if first in {*SAFETY_KINDS, OUT_OF_SCOPE} else "in_scope"
+    text: str
+    expect: str
 
 
 @dataclass
 class Figures:
-    """Counts per category, and the cases that went wrong (for a readable failure)."""
+    """Passed and total per line of the summary, and the cases that went wrong."""
 
     totals: dict[str, int] = field(default_factory=dict)
     passed: dict[str, int] = field(default_factory=dict)
     misses: list[str] = field(default_factory=list)
-    false_crisis: list[str] = field(default_factory=list)
 
-    def rate(self, category: str) -> float:
-        """Share of ``category`` handled right, 0.0 to 1.0."""
-        total = self.totals.get(category, 0)
-        return self.passed.get(category, 0) / total if total else 0.0
+    def count(self, line: str, ok: bool, case: Case | None = None, got: str = "") -> None:
+        """Add one case to ``line``; keep it as a miss when it went wrong."""
+        self.totals[line] = self.totals.get(line, 0) + 1
+        self.passed[line] = self.passed.get(line, 0) + int(ok)
+        if not ok and case is not None:
+            self.misses.append(f"[{line}] {case.text!r}: expected {case.expect}, got {got}")
+
+    def rate(self, line: str) -> float:
+        """Share of ``line`` that passed, 0.0 to 1.0."""
+        total = self.totals.get(line, 0)
+        return self.passed.get(line, 0) / total if total else 0.0
 
     def summary(self) -> str:
-        """One line per category, as printed by tests and the CLI."""
-        names = {
-            "in_scope": "in scope, right entry first",
-            "out_of_scope": "out of scope, not answered",
-            "crisis": "crisis, crisis reply (recall)",
-            "advice": "personal advice, advice reply",
-            "not_crisis": "hard topics, no false crisis",
-        }
-        lines = [
-            f"{names[name]:<32} {self.passed.get(name, 0):>4}/{total:<4} {self.rate(name):6.1%}"
-            for name, total in self.totals.items()
-        ]
-        lines.append(f"{'false crisis replies (in scope)':<32} {len(self.false_crisis):>4}")
-        return "\n".join(lines)
+        """One line per figure, as printed by the CLI and the benchmark."""
+        return "\n".join(
+            f"{line:<44} {self.passed.get(line, 0):>4}/{total:<4} {self.rate(line):6.1%}"
+            for line, total in self.totals.items()
+        )
 
 
-def load_cases(path: Path | str) -> tuple[list[Case], list[Case]]:
-    """The ``questions`` and ``not_crisis`` lists of a development-set file."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-
-    def cases(items: list[dict[str, object]]) -> list[Case]:
-        result = []
-        for item in items:
-            expect = item["expect"]
-            result.append(
-                Case(str(item["q"]), tuple(expect) if isinstance(expect, list) else (str(expect),))
-            )
-        return result
-
-    return cases(data.get("questions", [])), cases(data.get("not_crisis", []))
+def load_cases(path: Path | str) -> list[Case]:
+    """The cases of one file, in either shape."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if "messages" in data:
+        return [Case(str(item["text"]), str(item["label"])) for item in data["messages"]]
+    return [Case(str(item["q"]), str(item["expect"])) for item in data.get("questions", [])]
 
 
-def evaluate(responder: Responder, cases: list[Case], not_crisis: list[Case] = ()) -> Figures:
+def _got(kind: ReplyKind, entry_id: str | None) -> str:
+    return f"{kind.value}:{entry_id}" if entry_id else kind.value
+
+
+def evaluate(responder: Responder, cases: Sequence[Case]) -> Figures:
     """Run every case through ``respond`` and count what went right."""
     figures = Figures()
-
-    def record(category: str, ok: bool, case: Case, got: str) -> None:
-        figures.totals[category] = figures.totals.get(category, 0) + 1
-        figures.passed[category] = figures.passed.get(category, 0) + int(ok)
-        if not ok:
-            figures.misses.append(
-                f"[{category}] {case.question!r}: expected {case.expect}, got {got}"
+    for case in cases:
+        reply = responder.respond(case.text)
+        got = _got(reply.kind, reply.entry_id)
+        flagged = reply.kind in FLAGGED
+        if case.expect == "crisis":
+            figures.count("crisis: caught (crisis or check-in)", flagged, case, got)
+            figures.count("crisis: crisis reply", reply.kind is ReplyKind.CRISIS)
+        elif case.expect in ("not_crisis", "general"):
+            figures.count(f"{case.expect}: no crisis or check-in", not flagged, case, got)
+            if case.expect == "general":
+                figures.count(
+                    "general: no advice reply", reply.kind is not ReplyKind.ADVICE, case, got
+                )
+        elif case.expect == "advice":
+            figures.count("advice: advice reply", reply.kind is ReplyKind.ADVICE, case, got)
+        elif case.expect in (NOT_COVERED, OUT_OF_SCOPE):
+            figures.count(
+                f"{case.expect}: not answered", reply.kind is not ReplyKind.ANSWER, case, got
             )
-
-    for case in [*cases, *not_crisis]:
-        reply = responder.respond(case.question)
-        got = reply.entry_id or reply.kind.value
-        category = "not_crisis" if case in not_crisis else case.category
-        if category in SAFETY_KINDS:
-            ok = reply.kind is SAFETY_KINDS[category] or (
-                category == "advice" and reply.kind is ReplyKind.CRISIS
-            )
-        elif category == OUT_OF_SCOPE:
-            ok = reply.kind is not ReplyKind.ANSWER
+            if case.expect == NOT_COVERED:
+                figures.count(
+                    "not_covered: honest not-covered reply", reply.kind is ReplyKind.NOT_COVERED
+                )
         else:
-            ok = reply.kind is ReplyKind.ANSWER and reply.entry_id in case.expect
-            if reply.kind is ReplyKind.CRISIS:
-                figures.false_crisis.append(case.question)
-        record(category, ok, case, got)
+            right = reply.kind is ReplyKind.ANSWER and reply.entry_id == case.expect
+            figures.count("in scope: right entry answered", right, case, got)
+        if case.expect not in ("crisis", "not_crisis", "general", "advice"):
+            figures.count("questions: no crisis or check-in", not flagged, case, got)
     return figures
+
+
+def evaluate_files(responder: Responder, paths: Iterable[Path | str]) -> Figures:
+    """All cases of several files scored together."""
+    return evaluate(responder, [case for path in paths for case in load_cases(path)])

@@ -1,9 +1,10 @@
-"""A trained head over sentence vectors: crisis or advice, as a probability.
+"""A trained detector: crisis or advice, as a probability.
 
-The head is data (``knowledge/models/*.json``, written by ``python -m bot.training``):
-dense layers with their activation, a sigmoid on the last, and the thresholds chosen
-on the development split beside the weights, so inference is two small matrix products
-and nothing here is tuned by hand.
+The detector is data (``knowledge/models/*.json``, written by ``python -m bot.training``):
+dense layers over the fine-tuned encoder's sentence vector, a learned n-gram model beside
+them (the two probabilities are averaged), and the thresholds chosen out of fold on the
+development data, so inference is a small matrix product and a dictionary walk, and
+nothing here is tuned by hand.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.core.ngrams import NgramModel
 from bot.knowledge.schema import DetectorFile
 
 
@@ -47,14 +49,15 @@ class Detector:
             )
             for layer in spec.layers
         ]
+        self._ngrams = NgramModel(spec.ngrams) if spec.ngrams is not None else None
 
-    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        """One probability per row of ``vectors``."""
+    def probabilities(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """One probability per text (its sentence vector is the same row of ``vectors``)."""
         values = np.atleast_2d(vectors).astype(np.float32)
         for layer in self._layers:
             values = _activate(values @ layer.weights + layer.bias, layer.activation)
-        return values[:, 0]
-
-    def probability(self, vector: np.ndarray) -> float:
-        """The probability for one message's vector."""
-        return float(self.probabilities(vector)[0])
+        encoder = values[:, 0].astype(np.float64)
+        if self._ngrams is None:
+            return encoder
+        ngrams = np.array([self._ngrams.probability(text) for text in texts])
+        return (encoder + ngrams) / 2

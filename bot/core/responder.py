@@ -13,16 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.core.encoder import SentenceEncoder, shared_encoder
-from bot.core.matcher import Matcher
+from bot.core.encoder import SentenceEncoder, encoder_for
+from bot.core.matcher import Match, Matcher
 from bot.core.normalize import encoder_windows, normalize
 from bot.core.reply import OTHER, SUPPORT, Choice, Citation, Reply, ReplyKind, Suggestion
 from bot.core.safety import Concern, SafetyCheck, SafetyVerdict
+from bot.core.semantic import SemanticIndex, VectorCache, cache_dir
 from bot.core.synonyms import Canonicalizer
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.schema import AdviceTopic
 
 AUTOCOMPLETE_LIMIT = 25
+CANDIDATES = 20  # entries each view (words, meaning) puts forward for the blended ranking
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,19 @@ class Responder:
 
     def __init__(self, knowledge: KnowledgeBase, encoder: SentenceEncoder | None = None) -> None:
         self.knowledge = knowledge
-        self.encoder = encoder or shared_encoder()
+        self.encoder = encoder or encoder_for(knowledge.directory, knowledge.detectors["crisis"])
         synonyms = knowledge.synonyms
         canonicalizer = Canonicalizer(synonyms.synonyms, synonyms.ignore_words)
-        self._matcher = Matcher(
-            [*knowledge.entries.values(), *knowledge.not_covered.values()], canonicalizer
-        )
+        matchable = [*knowledge.entries.values(), *knowledge.not_covered.values()]
+        self._matcher = Matcher(matchable, canonicalizer)
+        self._semantic: SemanticIndex | None = None
+        if knowledge.matching.semantic_share > 0:
+            sha = knowledge.detectors["crisis"].encoder.sha256
+            cache = VectorCache(cache_dir() / f"wordings-{sha[:16]}.npz")
+            wordings = [
+                (item.id, text) for item in matchable for text in (item.question, *item.phrasings)
+            ]
+            self._semantic = SemanticIndex.build(wordings, self.encoder, cache)
         known_words = {
             word
             for entry in knowledge.entries.values()
@@ -77,7 +86,8 @@ class Responder:
         normalized = normalize(message)
         windows = encoder_windows(message)
         vectors = self.encoder.encode(windows)
-        return Screened(message, normalized, vectors, self._safety.check(normalized, vectors))
+        verdict = self._safety.check(normalized, windows, vectors)
+        return Screened(message, normalized, vectors, verdict)
 
     def finish(self, screened: Screened) -> Reply:
         """The reply for a screened message: safety replies first, then the knowledge base."""
@@ -97,7 +107,7 @@ class Responder:
             return self.help(message)
         if normalized in self._source_requests:
             return self.sources(message)
-        return self._match(message, normalized)
+        return self._match(message, normalized, screened.vectors)
 
     # -- replies by kind ----------------------------------------------------------------
 
@@ -195,9 +205,25 @@ class Responder:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _match(self, message: str, normalized: str) -> Reply:
+    def _rank(self, normalized: str, vectors: np.ndarray) -> list[Match]:
+        """Entries by a blend of shared words (rapidfuzz) and shared meaning (vectors)."""
         settings = self.knowledge.matching
-        ranked = self._matcher.rank(normalized, settings.max_suggestions + 1)
+        share = settings.semantic_share
+        lexical = self._matcher.rank(normalized, CANDIDATES)
+        if self._semantic is None or not len(vectors) or share == 0:
+            return lexical[: settings.max_suggestions + 1]
+        words = {match.entry_id: match.score for match in lexical}
+        meaning = self._semantic.scores(vectors[0], words, CANDIDATES)
+        blended = [
+            Match(owner, (1 - share) * words.get(owner, 0.0) + share * score)
+            for owner, score in meaning.items()
+        ]
+        blended.sort(key=lambda match: match.score, reverse=True)
+        return blended[: settings.max_suggestions + 1]
+
+    def _match(self, message: str, normalized: str, vectors: np.ndarray) -> Reply:
+        settings = self.knowledge.matching
+        ranked = self._rank(normalized, vectors)
         best = ranked[0] if ranked else None
         if best is not None:
             lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)

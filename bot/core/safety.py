@@ -7,7 +7,7 @@ miss, in any language the floor lists. The thresholds live with the weights.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -51,21 +51,25 @@ class SafetyCheck:
         targets = phrase_words(safety.crisis.phrases)
         self._corrector = TypoCorrector(targets, known_words)
 
-    def check(self, normalized: str, vector: np.ndarray | None) -> SafetyVerdict | None:
+    def check(
+        self, normalized: str, windows: Sequence[str], vectors: np.ndarray
+    ) -> SafetyVerdict | None:
         """A verdict when the message needs a safety reply, else ``None``.
 
-        ``vector`` is ``None`` only for a message with nothing in it to encode.
+        ``windows`` are the message as the encoder read it (a long one in several parts)
+        and ``vectors`` their sentence vectors: the most worrying window counts for
+        crisis, the first one for advice (a question comes first).
         """
         if normalized and self._floor.find(self._corrector.correct(normalized)):
             return SafetyVerdict(Concern.CRISIS)
-        if vector is None:
+        if not windows:
             return None
-        crisis = self._crisis.probability(vector)
+        crisis = float(self._crisis.probabilities(windows, vectors).max())
         if crisis >= self._crisis.thresholds["crisis"]:
             return SafetyVerdict(Concern.CRISIS, crisis)
         if crisis >= self._crisis.thresholds["check_in"]:
             return SafetyVerdict(Concern.CHECK_IN, crisis)
-        advice = self._advice.probability(vector)
+        advice = float(self._advice.probabilities(windows[:1], vectors[:1])[0])
         if advice >= self._advice.thresholds["advice"]:
             return SafetyVerdict(Concern.ADVICE, advice, self._topic(normalized))
         return None

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.core.alerts import AlertGate, AlertLimiter
 from bot.core.cooldown import Cooldown, Verdict
+from bot.core.pool import WorkerPool
 from bot.core.reply import Reply
 from bot.core.responder import Responder
 from bot.knowledge import KnowledgeBase, load_knowledge
@@ -59,6 +60,7 @@ class BotService:
             limits.alert_window_minutes * 60, limits.alerts_per_channel
         )
         self.listeners: list[Listener] = []
+        self.pool = WorkerPool()  # adapters run ``ask`` here, never on the event loop
 
     @classmethod
     def from_directory(cls, directory: Path | str | None = None) -> BotService:

@@ -18,7 +18,13 @@ from bot.knowledge.checks import (
     check_safety,
     check_sources,
 )
-from bot.knowledge.models import DETECTORS, MODELS_FOLDER, read_detector, stale_training
+from bot.knowledge.models import (
+    DETECTORS,
+    MODELS_FOLDER,
+    model_problems,
+    read_detector,
+    stale_training,
+)
 from bot.knowledge.problems import KnowledgeError, Problem
 from bot.knowledge.schema import (
     EntryFile,
@@ -172,6 +178,7 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
         if detector is not None:
             reader.digest.update(f"{MODELS_FOLDER}/{name}\0".encode() + path.read_bytes())
             reader.problems += stale_training(detector, directory.parent, _label(path))
+            reader.problems += model_problems(detector, directory / MODELS_FOLDER, _label(path))
             detectors[name] = detector
     # With an entry file unreadable, every reference into it would look broken: say only
     # what is really wrong.

@@ -7,6 +7,7 @@ same, ``validate`` says the model must be retrained rather than serving a stale 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -19,14 +20,27 @@ from bot.knowledge.schema import DetectorFile
 
 MODELS_FOLDER = "models"
 DETECTORS = ("crisis", "advice")
+ENCODER_FILE = "safety-encoder.onnx"
+TOKENIZER_FILE = "safety-tokenizer.json"
 RETRAIN = "python -m bot.training train"
 
 
-def corpus_digest(folder: Path, files: Iterable[str]) -> str:
-    """The hash of a corpus: each file's name and bytes, in the order given."""
+@functools.lru_cache(maxsize=16)
+def _cached_sha256(path: Path, modified: int, size: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """A file's sha256, computed once per version of the file (the encoder is 23 MB)."""
+    status = path.stat()
+    return _cached_sha256(path.resolve(), status.st_mtime_ns, status.st_size)
+
+
+def corpus_digest(repository: Path, files: Iterable[str]) -> str:
+    """The hash of a corpus: each file's path and bytes, in the order given."""
     digest = hashlib.sha256()
     for name in files:
-        digest.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")
+        digest.update(name.encode() + b"\0" + (repository / name).read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -51,21 +65,34 @@ def read_detector(path: Path, label: str) -> tuple[DetectorFile | None, list[Pro
 def stale_training(detector: DetectorFile, repository: Path, label: str) -> list[Problem]:
     """Say so when the corpus beside this checkout is not the one the detector learned from.
 
-    An installed bot has no corpus beside it: then there is nothing to compare.
+    An installed bot has no corpus beside it (no ``tests/data``): nothing to compare then.
     """
-    folder = repository / detector.training.folder
-    if not folder.is_dir():
+    files = detector.training.files
+    present = [name for name in files if (repository / name).is_file()]
+    if not present:
         return []
-    missing = [name for name in detector.training.files if not (folder / name).is_file()]
-    if missing:
-        return [Problem(label, 1, f"training file {folder / missing[0]} is missing")]
-    if corpus_digest(folder, detector.training.files) != detector.training.sha256:
+    if len(present) < len(files):
+        missing = next(name for name in files if name not in present)
+        return [Problem(label, 1, f"training file {missing} is missing")]
+    if corpus_digest(repository, files) != detector.training.sha256:
+        changed = ", ".join(sorted({str(Path(name).parent) for name in files}))
         return [
             Problem(
-                label,
-                1,
-                f"{detector.training.folder} changed since this model was trained; "
-                f"retrain with: {RETRAIN}",
+                label, 1, f"{changed} changed since this model was trained; retrain with: {RETRAIN}"
             )
         ]
     return []
+
+
+def model_problems(detector: DetectorFile, models: Path, label: str) -> list[Problem]:
+    """The encoder and tokenizer files the detector names must be there, byte for byte."""
+    problems = []
+    for ref in (detector.encoder, detector.tokenizer):
+        path = models / ref.file
+        if not path.is_file():
+            problems.append(Problem(label, 1, f"{ref.file} is missing; retrain with: {RETRAIN}"))
+        elif file_sha256(path) != ref.sha256:
+            problems.append(
+                Problem(label, 1, f"{ref.file} is not the file this model was trained with")
+            )
+    return problems

@@ -299,6 +299,8 @@ class Matching(Strict):
     clear_lead: float = Field(default=14, ge=0, le=100, strict=True)
     clarify_at: float = Field(default=30, ge=0, le=100, strict=True)
     max_suggestions: int = Field(default=3, ge=1, le=5, strict=True)
+    # how much of the score comes from meaning (sentence vectors) rather than shared words
+    semantic_share: float = Field(default=0.0, ge=0, le=1, strict=True)
 
     @model_validator(mode="after")
     def _ordered(self) -> Matching:
@@ -342,14 +344,13 @@ class DetectorLayer(Strict):
 class TrainingData(Strict):
     """What a detector was trained on, so ``validate`` can tell when it is stale."""
 
-    folder: Text
-    files: list[Text] = Field(min_length=1)
+    files: list[Text] = Field(min_length=1, description="paths from the repository's top")
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
     messages: int = Field(ge=1)
 
 
 class EncoderRef(Strict):
-    """The sentence encoder a head was trained on: a file in ``models/``, pinned by hash."""
+    """A model file in ``models/`` the head depends on, pinned by its hash."""
 
     file: Text
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -362,14 +363,33 @@ class ReferenceVector(Strict):
     vector: list[float] = Field(min_length=1)
 
 
+class NgramAnalyzer(Strict):
+    """One learned tf-idf vocabulary: each term's idf and its weight in the decision."""
+
+    analyzer: Literal["word", "char_wb"]
+    min_n: int = Field(ge=1, le=8)
+    max_n: int = Field(ge=1, le=8)
+    terms: dict[str, tuple[float, float]]
+
+
+class NgramHead(Strict):
+    """A logistic regression over word and character n-grams (see ``bot/core/ngrams.py``)."""
+
+    analyzers: list[NgramAnalyzer] = Field(min_length=1)
+    bias: float
+
+
 class DetectorFile(Strict):
     """``models/<name>.json``: a trained head, its thresholds and its training data."""
 
     name: Identifier
     encoder: EncoderRef
+    tokenizer: EncoderRef
     references: list[ReferenceVector] = Field(default_factory=list)
     positive: Identifier
     layers: list[DetectorLayer] = Field(min_length=1)
+    # when present, the detector's probability is the mean of the encoder head's and this
+    ngrams: NgramHead | None = None
     thresholds: dict[str, float]
     training: TrainingData
     trained: dt.date

@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from bot.core.reply import PRIVATE_KINDS  # their text is never logged, at any level
 from bot.core.service import Asked
 
 ANSWERS_LOGGER = "bot.answers"
-PRIVATE_KINDS = frozenset({"crisis", "advice"})  # their text is never logged, at any level
 MASK = "***"
 FIELDS = "fields"  # the ``extra`` key that carries structured fields
 

@@ -66,7 +66,7 @@ log = logging.getLogger(__name__)
 # hashes, never a raw member id or message reference.
 metadata = MetaData()
 
-UNANSWERED_KINDS = frozenset({"fallback", "clarify"})
+UNANSWERED_KINDS = frozenset({"fallback", "clarify", "not_covered"})
 """Reply kinds whose question text is kept (redacted), for the moderators' queue."""
 
 questions = Table(
@@ -78,7 +78,7 @@ questions = Table(
     Column("platform", String(16), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("entry_id", String(100), nullable=True, comment="only for answers"),
-    Column("text", Text, nullable=True, comment="only for fallback and clarify, redacted"),
+    Column("text", Text, nullable=True, comment="fallback, clarify and not_covered only, redacted"),
     Index("ix_questions_asked_at", "asked_at"),
     Index("ix_questions_day_kind", "day", "kind"),
 )

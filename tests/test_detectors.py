@@ -1,0 +1,120 @@
+"""Detectors: the exported encoder, the n-gram arithmetic, thresholds, and staleness."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.core.encoder import encoder_for
+from bot.core.ngrams import NgramModel
+from bot.knowledge import KnowledgeBase
+from bot.knowledge.schema import NgramHead
+from bot.training.train import (
+    _ngram_pipeline,
+    ngram_head,
+    threshold_for_false_alarms,
+    threshold_for_recall,
+    training_files,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_exported_int8_encoder_matches_the_float_model_it_came_from(knowledge: KnowledgeBase):
+    detector = knowledge.detectors["crisis"]
+    assert len(detector.references) >= 3
+    texts = [reference.text for reference in detector.references]
+    expected = np.array([reference.vector for reference in detector.references], dtype=np.float32)
+    vectors = encoder_for(knowledge.directory, detector).encode(texts)
+    cosines = (vectors * expected).sum(axis=1)
+    # int8 weights move the third decimal, never the direction; a wrong layer, CLS pooling
+    # or a missing normalization would land far below this.
+    assert cosines.min() > 0.98, cosines
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_both_detectors_share_one_encoder(knowledge: KnowledgeBase):
+    crisis, advice = knowledge.detectors["crisis"], knowledge.detectors["advice"]
+    assert crisis.encoder == advice.encoder and crisis.tokenizer == advice.tokenizer
+
+
+def test_the_ngram_model_gives_scikit_learns_probabilities_exactly():
+    texts = [
+        "i cant do this anymore",
+        "kms fr",
+        "this wait is killing me",
+        "dying to know lol",
+        "can i drive home after",
+        "gonna ctb tonight",
+        "Ich will sterben",
+        "  spaced   out  a",
+        "x",
+        "i'd kill for a nap rn",
+        "going to end it",
+        "what's the PCL-5?",
+    ]
+    labels = [1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0]
+    pipeline = _ngram_pipeline()
+    for _, vectorizer in pipeline.steps[0][1].transformer_list:
+        vectorizer.set_params(min_df=1)  # the real corpus is large enough for min_df > 1
+    pipeline.fit(texts, labels)
+    model = NgramModel(NgramHead.model_validate(ngram_head(pipeline)))
+    probes = [*texts, "unseen words only", "KILLING me SOFTLY", "a b c d e f g"]
+    expected = pipeline.predict_proba(probes)[:, 1]
+    ours = [model.probability(text) for text in probes]
+    assert np.allclose(ours, expected, atol=1e-5)
+
+
+def test_thresholds_keep_recall_first_then_spend_the_false_alarm_budget():
+    scores = np.array([0.1, 0.2, 0.3, 0.9, 0.4, 0.5, 0.6, 0.95])
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    assert threshold_for_recall(scores, labels, 1.0) == 0.4
+    assert threshold_for_recall(scores, labels, 0.75) == 0.5
+    assert threshold_for_false_alarms(scores, labels, 0.0) > 0.9
+    assert threshold_for_false_alarms(scores, labels, 0.25) == pytest.approx(0.3, abs=1e-9)
+
+
+def _validate(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "validate", str(folder)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def _checkout(tmp_path: Path) -> Path:
+    """The knowledge base and the corpora it was trained on, laid out as in the repository."""
+    shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
+    for name in training_files():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, target)
+    return tmp_path / "knowledge"
+
+
+def test_validate_fails_when_the_corpus_changed_and_the_model_was_not_retrained(tmp_path: Path):
+    folder = _checkout(tmp_path)
+    assert _validate(folder).returncode == 0
+    train = tmp_path / "tests" / "data" / "safety" / "train.yaml"
+    added = '- text: "a new message"\n  label: not_crisis\n  category: chitchat\n'
+    train.write_text(train.read_text() + added)
+    result = _validate(folder)
+    assert result.returncode == 1
+    changed = "tests/data/advice, tests/data/safety changed since this model was trained"
+    assert f"models/crisis.json:1: {changed}" in result.stdout
+    assert "retrain with: python -m bot.training train" in result.stdout
+
+
+def test_validate_refuses_an_encoder_file_that_is_not_the_trained_one(tmp_path: Path):
+    folder = _checkout(tmp_path)
+    encoder = folder / "models" / "safety-encoder.onnx"
+    encoder.write_bytes(encoder.read_bytes()[:-1] + b"\0")
+    result = _validate(folder)
+    assert result.returncode == 1
+    assert "safety-encoder.onnx is not the file this model was trained with" in result.stdout
