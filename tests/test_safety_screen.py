@@ -117,6 +117,7 @@ def test_a_check_in_is_never_held_back_by_the_cooldown(unsure: KnowledgeBase):
         "\u200b\u200b",
         "<@123456789012345678>",
     ],
+    ids=["empty", "spaces", "emoji", "one-emoji", "100kb", "japanese", "zero-width", "mention"],
 )
 def test_bad_input_never_crashes_and_still_passes_the_screen(responder: Responder, message: str):
     reply = responder.finish(responder.screen(message))

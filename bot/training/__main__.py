@@ -57,7 +57,8 @@ def add(incoming: Path, folder: Path) -> int:
     existing = {split: read_split(folder, split) for split in ("train", "dev", "test")}
     seen = {fold(m.text) for part in existing.values() for m in part}
     fresh = list({fold(m.text): m for m in messages if fold(m.text) not in seen}.values())
-    tests = [fold(m.text) for m in existing["test"]]
+    frozen = sorted(folder.glob("*test.yaml"))  # test.yaml and sets like everyday-test.yaml
+    tests = [fold(m.text) for path in frozen for m in read_messages(path)]
     leaks = near_repeats([fold(m.text) for m in fresh], tests)
     kept = [m for m in fresh if fold(m.text) not in leaks]
     header = (folder / "train.yaml").read_text(encoding="utf-8").split("\nmessages:", 1)[0]
