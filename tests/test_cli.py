@@ -56,6 +56,7 @@ def test_ask_json_is_the_documented_object():
         "citations",
         "disclaimer",
         "suggestions",
+        "choices",
     ]
     assert data["question"] == "what was the pcl5 score before treatment"
     assert (data["kind"], data["entry_id"]) == ("answer", "study-score-before")

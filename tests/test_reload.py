@@ -77,8 +77,8 @@ async def test_a_valid_edit_is_served_without_a_restart(
     assert result.version != old_version
     assert result.entries == len(live_service.knowledge.entries)
     assert live_service.knowledge.version == result.version
-    reply = live_service.ask(question, platform="console", member="console:test")
-    assert (reply.entry_id, reply.body) == (entry_id, NEW_ANSWER)
+    reply = live_service.ask(question, platform="console", member="console:test").reply
+    assert reply is not None and (reply.entry_id, reply.body) == (entry_id, NEW_ANSWER)
 
 
 async def test_invalid_yaml_leaves_the_last_good_base_serving(
@@ -239,10 +239,10 @@ def test_concurrent_questions_each_see_one_whole_version(
 
     def ask_until_reloaded() -> None:
         while not reloaded.is_set():
-            live_service.ask(question, platform="console", member="console:test")
+            live_service.ask(question, platform="console", member="console:test", limited=False)
         after_reload.wait(WAIT)  # every thread has seen the reload end
         for _ in range(5):
-            live_service.ask(question, platform="console", member="console:test")
+            live_service.ask(question, platform="console", member="console:test", limited=False)
 
     askers = [threading.Thread(target=ask_until_reloaded) for _ in range(4)]
     for thread in askers:

@@ -190,6 +190,7 @@ def test_json_contract(responder: Responder):
         "citations",
         "disclaimer",
         "suggestions",
+        "choices",
     ]
     assert data["kind"] == "answer" and data["entry_id"] == "study-score-before"
     assert "52.54" in data["text"]

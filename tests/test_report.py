@@ -60,7 +60,8 @@ def seed(store: Store, knowledge: KnowledgeBase, clock: FakeClock | None = None)
     service.listeners.append(store.record)
 
     def ask(question: str, kind: str, entry_id: str | None = None) -> None:
-        reply = service.ask(question, platform="slack", member="U1")
+        reply = service.ask(question, platform="slack", member="U1", limited=False).reply
+        assert reply is not None
         assert (reply.kind.value, reply.entry_id) == (kind, entry_id), question
 
     def day(offset: int) -> None:
@@ -215,7 +216,9 @@ def test_a_member_cannot_inject_markdown_into_the_report(tmp_path, seeded_knowle
     store = Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}", secret=b"s")
     service = BotService(seeded_knowledge)
     service.listeners.append(store.record)
-    service.ask("is ketamine | legal [here](javascript:x) **now**", platform="slack", member="U1")
+    service.ask(
+        "is ketamine | legal [here](javascript:x) **now**", platform="slack", member="U1", limited=False
+    )
     text = render_markdown(build_report(store, seeded_knowledge))
     store.close()
 

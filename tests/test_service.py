@@ -14,11 +14,11 @@ def test_listeners_hear_each_reply_but_never_the_text_of_safety_messages(service
     service.listeners.append(heard.append)
     service.ask("how fast does ketamine work", platform="slack", member="slack:T1:U1")
     service.ask("i want to end my life", platform="discord", member="discord:42")
-    service.ask("how much ketamine should i take", platform="discord", member="discord:42")
+    service.ask("how much ketamine should i take", platform="discord", member="discord:43")
     assert [(e.platform, e.member, e.reply.kind) for e in heard] == [
         ("slack", "slack:T1:U1", ReplyKind.ANSWER),
         ("discord", "discord:42", ReplyKind.CRISIS),
-        ("discord", "discord:42", ReplyKind.ADVICE),
+        ("discord", "discord:43", ReplyKind.ADVICE),
     ]
     assert [e.message for e in heard] == ["how fast does ketamine work", None, None]
     assert all(e.knowledge_version == service.knowledge.version for e in heard)
@@ -29,8 +29,8 @@ def test_a_failing_listener_does_not_lose_the_reply(service: BotService, caplog)
         raise RuntimeError("database down")
 
     service.listeners.append(broken)
-    reply = service.ask("what is ptsd", platform="console", member="console:local")
-    assert reply.kind is ReplyKind.ANSWER
+    reply = service.ask("what is ptsd", platform="console", member="console:local").reply
+    assert reply is not None and reply.kind is ReplyKind.ANSWER
     assert "a reply listener failed" in caplog.text
 
 

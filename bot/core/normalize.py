@@ -54,6 +54,7 @@ def encoder_windows(text: str) -> list[str]:
     mentions, links or invisible characters. A long message is read as its first
     windows and its last one, so distress at the end of a long story is still seen.
     """
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
     text = unicodedata.normalize("NFKC", text)
     text = _FORMAT_CHARACTERS.sub("", text)
     text = LINK.sub(" ", _MENTION.sub(" ", text))
