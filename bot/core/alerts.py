@@ -8,6 +8,7 @@ a bad night in one channel from burying the alert channel. In memory for one pro
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -35,9 +36,14 @@ class AlertLimiter:
         self._clock = clock
         self._members: dict[str, float] = {}
         self._channels: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()  # called from worker threads
 
     def allow(self, member: str, channel: str) -> bool:
         """Record and allow an alert about ``member`` in ``channel``, or refuse it."""
+        with self._lock:
+            return self._allow(member, channel)
+
+    def _allow(self, member: str, channel: str) -> bool:
         now = self._clock()
         since = now - self.window_seconds
         last = self._members.get(member)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from enum import Enum
@@ -25,11 +26,16 @@ class Cooldown:
         self._clock = clock
         self._last: dict[str, float] = {}
         self._warned: set[str] = set()
+        self._lock = threading.Lock()  # answers are worked out in several threads at once
 
     def check(self, member: str) -> Verdict:
         """Record a request from ``member`` and say whether to serve it."""
         if self.seconds <= 0:
             return Verdict.ALLOW
+        with self._lock:
+            return self._check(member)
+
+    def _check(self, member: str) -> Verdict:
         now = self._clock()
         last = self._last.get(member)
         if last is not None and now - last < self.seconds:

@@ -82,7 +82,7 @@ class KetamineCog(CheckIns, commands.Cog, name=COG_NAME):
         self.service = service if service is not None else BotService.from_directory()
         self.moderation = moderation or Moderation(ModeratorSettings.from_environment(os.environ))
         self.reloader = self.moderation.reloader or KnowledgeReloader(self.service)
-        self.work = work or WorkTracker()
+        self.work = work or WorkTracker(self.service.pool)
 
     async def cog_load(self) -> None:
         """Make buttons on earlier messages (even from before a restart) answer again."""

@@ -171,7 +171,7 @@ class DiscordRuntime:
         if shard_count is not None:
             bot_options.update(shard_count=shard_count, shard_ids=list(shard_ids or []) or None)
         self.bot = build_bot(settings, **bot_options)
-        self.work = WorkTracker()
+        self.work = WorkTracker(service.pool)
         # with shards split across processes, only the one running shard 0 uploads commands
         self._syncs = shard_count is None or not shard_ids or 0 in shard_ids
         self._connection: asyncio.Task[None] | None = None

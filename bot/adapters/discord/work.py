@@ -6,9 +6,9 @@ message in every channel the bot can see), each handler of the cog that does rea
 registers itself here (``@tracked``), so shutdown can refuse new work and wait for
 exactly the work in flight. A message that is not for the bot never gets this far.
 
-``think`` runs the core (the encoder and matching, 5-40 ms of CPU) in worker threads, so
-the event loop only receives, acknowledges and sends: heartbeats stay on time and one
-member's long question never delays another's button press.
+``think`` runs the core (the encoder and matching, 5-40 ms of CPU) in the service's worker
+pool (``bot.core.pool``), so the event loop only receives, acknowledges and sends:
+heartbeats stay on time and one member's long question never delays another's button press.
 """
 
 from __future__ import annotations
@@ -19,20 +19,19 @@ import functools
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
+from bot.core.pool import WorkerPool
+
 P = ParamSpec("P")
 T = TypeVar("T")
-
-DEFAULT_WORKERS = 1  # the core's per-process state is not yet shared safely between threads
-
 
 class WorkTracker:
     """Work the cog has started and not finished; closed once shutdown begins."""
 
-    def __init__(self, workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(self, pool: WorkerPool) -> None:
         self.open = True
         self.started = 0  # handlers that did work since start (not messages merely seen)
         self._pending: set[asyncio.Future[None]] = set()
-        self._workers = asyncio.Semaphore(max(1, workers))
+        self._pool = pool
 
     @property
     def in_flight(self) -> int:
@@ -64,9 +63,8 @@ class WorkTracker:
         return not late
 
     async def think(self, compute: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run the CPU-bound ``compute`` in a worker thread, at most ``workers`` at once."""
-        async with self._workers:
-            return await asyncio.to_thread(compute, *args, **kwargs)
+        """Run the CPU-bound ``compute`` in the worker pool; waits its turn in a burst."""
+        return await self._pool.run(compute, *args, **kwargs)
 
 
 class HasWork(Protocol):

@@ -1,0 +1,54 @@
+"""The worker pool: work runs off the loop, at most ``limit`` at once, and none is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from bot.core.pool import WorkerPool
+
+
+async def test_work_runs_in_worker_threads_and_returns_its_result():
+    pool = WorkerPool(workers=2)
+    try:
+        name = await pool.run(lambda: threading.current_thread().name)
+        assert name.startswith("answer")
+        assert await pool.run(pow, 2, 10) == 1024
+    finally:
+        pool.close()
+
+
+async def test_a_burst_waits_its_turn_but_the_loop_stays_free_and_nothing_is_lost():
+    pool = WorkerPool(workers=2, limit=3)
+    running, peak = 0, 0
+    lock = threading.Lock()
+
+    def busy(number: int) -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.05)  # CPU work stands in here; the loop must not wait for it
+        with lock:
+            running -= 1
+        return number
+
+    ticks = 0
+
+    async def heartbeat() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    beat = asyncio.create_task(heartbeat())
+    try:
+        results = await asyncio.gather(*(pool.run(busy, number) for number in range(12)))
+    finally:
+        beat.cancel()
+        pool.close()
+    assert results == list(range(12))
+    assert peak <= 2  # never more threads at work than workers
+    assert ticks >= 15  # the loop kept beating through about 0.3 s of work
+    assert pool.waiting == 0
