@@ -28,6 +28,8 @@ DEFAULT_METRICS_HOST = "127.0.0.1"  # the internal listener: metrics are not for
 DEFAULT_RETENTION_DAYS = 90
 DEFAULT_SHUTDOWN_SECONDS = 10.0  # docker stop waits 10 s before SIGKILL; Heroku waits 30 s
 PURGE_INTERVAL_SECONDS = 24 * 60 * 60  # old records are deleted at start and then daily
+SEEN_EVENT_SECONDS = 60 * 60  # Slack redelivers within about 5 minutes; replicas keep an hour
+SHARED_EXPIRY_SECONDS = 5 * 60  # how often one replica deletes shared rows past their window
 SHARD_VARIABLES = ("SHARD_COUNT", "SHARD_IDS")
 MODERATOR_VARIABLES = frozenset(
     {

@@ -22,13 +22,17 @@ from bot.ops.health import Health, HealthServer, public_routes
 from bot.ops.lifecycle import Platform, PlatformFailure
 from bot.ops.logs import FIELDS, log_answer
 from bot.ops.metrics import Metrics
-from bot.settings import PURGE_INTERVAL_SECONDS
+from bot.settings import PURGE_INTERVAL_SECONDS, SEEN_EVENT_SECONDS, SHARED_EXPIRY_SECONDS
 from bot.storage.writer import StoreWriter
 
 if TYPE_CHECKING:
+    from contextvars import Token
+
     from bot.adapters.moderators import Moderation
+    from bot.adapters.slack.work import EventClaims
     from bot.runner import Plan
     from bot.storage import Store
+    from bot.storage.shared_state import SharedState
 
 log = logging.getLogger("bot.runner")
 
@@ -50,8 +54,11 @@ class BotProcess:
         self.reloader: KnowledgeReloader | None = None
         self.health_server: HealthServer | None = None
         self.ready = asyncio.Event()  # set once every platform is connected
+        self.shared: SharedState | None = None  # with PostgreSQL: what replicas agree on
         self._listeners: list[Callable[[Asked], None]] = []
         self._tasks: list[asyncio.Task[Any]] = []
+        self._in_memory: tuple[Any, Any] | None = None  # the service's own gates, put back
+        self._shared_events: Token[EventClaims | None] | None = None
 
     def connected(self) -> dict[str, bool]:
         """Each configured platform, and whether it is taking events now."""
@@ -101,6 +108,11 @@ class BotProcess:
         self.metrics.watch_storage(self.writer)
         self._listen(self.writer.record)
         self._spawn(self._purge_daily(self.store), "storage-purge")
+        try:
+            await self._share_state(self.store)
+        except Exception as error:  # SQLAlchemyError, or the secret file (StorageError)
+            _say(f"ketamine-bot run: cannot set up the state replicas share: {error}")
+            return EXIT_FAILED
 
         self.reloader = KnowledgeReloader(self.service)
         self.reloader.listeners.append(self._count_reload)
@@ -149,6 +161,7 @@ class BotProcess:
                 FIELDS: {
                     "platforms": ",".join(self.plan.platforms),
                     "storage": self.store.location,
+                    "shared_state": "postgresql" if self.shared is not None else "memory",
                     "entries": len(self.service.knowledge.entries),
                     "knowledge_version": self.service.knowledge.version,
                 }
@@ -156,6 +169,30 @@ class BotProcess:
         )
         self._spawn(self._announce_ready(), "ready")
         return None
+
+    async def _share_state(self, store: Store) -> None:
+        """With PostgreSQL, put cooldowns, alert limits and seen events in it.
+
+        ``service.cooldown`` and ``service.alerts`` are replaced by gates with the same
+        verdicts, backed by the database; the Slack adapter's ``SeenEvents`` picks the
+        shared record up from ``SHARED_EVENTS`` when ``start`` builds it (platforms start
+        in tasks that copy this context). Without PostgreSQL nothing changes: in memory.
+        """
+        from bot.adapters.slack.work import SHARED_EVENTS
+        from bot.storage.shared_state import SharedState
+
+        shared = SharedState.for_engine(store.engine, self.settings)
+        if shared is None:
+            return
+        await asyncio.to_thread(shared.create_tables)
+        service = self.service
+        limits = service.knowledge.limits
+        self._in_memory = (service.cooldown, service.alerts)
+        service.cooldown = shared.cooldown(service.cooldown.seconds)  # type: ignore[assignment]
+        service.alerts = shared.alerts(limits.alert_window_minutes * 60, limits.alerts_per_channel)
+        self._shared_events = SHARED_EVENTS.set(shared.events(SEEN_EVENT_SECONDS))
+        self.shared = shared
+        self._spawn(self._expire_shared(shared), "shared-state-expiry")
 
     def _build_platforms(self, moderation: Moderation) -> list[Platform]:
         platforms: list[Platform] = []
@@ -252,6 +289,12 @@ class BotProcess:
         for listener in self._listeners:
             with contextlib.suppress(ValueError):
                 self.service.listeners.remove(listener)
+        if self._in_memory is not None:
+            self.service.cooldown, self.service.alerts = self._in_memory
+        if self._shared_events is not None:
+            from bot.adapters.slack.work import SHARED_EVENTS
+
+            SHARED_EVENTS.reset(self._shared_events)
         if self.writer is not None:
             await asyncio.to_thread(self.writer.close, self.settings.shutdown_timeout)
         if self.store is not None:
@@ -269,6 +312,21 @@ class BotProcess:
             else:
                 log.info("old records deleted", extra={FIELDS: {"rows": removed}})
             await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+
+    async def _expire_shared(self, shared: SharedState) -> None:
+        """Delete shared rows past their window every few minutes (any replica may)."""
+        while True:
+            await asyncio.sleep(SHARED_EXPIRY_SECONDS)
+            limits = self.service.knowledge.limits
+            try:
+                await asyncio.to_thread(
+                    shared.expire,
+                    events_seconds=SEEN_EVENT_SECONDS,
+                    cooldown_seconds=self.service.cooldown.seconds,
+                    window_seconds=limits.alert_window_minutes * 60,
+                )
+            except Exception:
+                log.exception("deleting expired shared state failed; trying again later")
 
     def _count_reload(self, result: ReloadResult) -> None:
         if result.problems:

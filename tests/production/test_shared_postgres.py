@@ -68,6 +68,19 @@ async def post(session: aiohttp.ClientSession, port: int, body: str) -> None:
         assert response.status == 200
 
 
+async def landed(url: str, question: str, timeout: float = 10.0) -> None:
+    """Wait until ``question`` is in the database's unanswered queue."""
+
+    def queued() -> bool:
+        with Store.open(url, secret=SECRET) as store:
+            return any(group.example == question for group in store.unanswered())
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await asyncio.to_thread(queued):
+        assert asyncio.get_running_loop().time() < deadline, "the record never landed"
+        await asyncio.sleep(0.05)
+
+
 async def test_two_replicas_see_each_others_votes_and_unanswered_questions(
     fake_slack: FakeSlack,
     tmp_path,
@@ -120,6 +133,9 @@ async def test_two_replicas_see_each_others_votes_and_unanswered_questions(
                 await answered()
             await ask(session, a, UNANSWERABLE, fake_slack.response_url("q"), member="U4")
             await answered()
+            # records are written behind the answer, by a thread of their own: the other
+            # replica can list the question once it has landed, not the moment it is answered
+            await landed(empty_database, UNANSWERABLE)
             command = slash_command(
                 "/ketamine-unanswered",
                 "",

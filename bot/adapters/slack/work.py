@@ -10,7 +10,8 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from contextvars import ContextVar
+from typing import Any, Protocol, TypeVar
 
 log = logging.getLogger("bot.adapters.slack")
 T = TypeVar("T")
@@ -84,19 +85,53 @@ class WorkTracker:
             self.release()
 
 
+class EventClaims(Protocol):
+    """A record of event ids that replicas share (``bot.storage.shared_state.SharedEvents``)."""
+
+    def claim(self, event_id: str) -> bool:
+        """Record ``event_id``; ``True`` for the first claim anywhere (blocking)."""
+
+
+SHARED_EVENTS: ContextVar[EventClaims | None] = ContextVar("SHARED_EVENTS", default=None)
+"""The shared record ``SeenEvents`` uses when none is passed; ``bot.ops.process`` sets it
+while it starts Slack with ``DATABASE_URL`` on PostgreSQL, so every replica agrees."""
+
+
 class SeenEvents:
     """Remember recent Events API ids, so a redelivered event is answered only once.
 
     Slack redelivers an event when it saw no ack in time (``X-Slack-Retry-Num``); the
-    first delivery may well have been answered already.
+    first delivery may well have been answered already, by this process or (behind a load
+    balancer) by another replica. The ids this process has seen are checked first, in
+    memory; a new one is then claimed in the ``shared`` record, if there is one.
     """
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, shared: EventClaims | None = None) -> None:
         self._capacity = capacity
         self._ids: OrderedDict[str, None] = OrderedDict()
+        self.shared = shared if shared is not None else SHARED_EVENTS.get()
+
+    async def claim(self, event_id: str | None) -> bool:
+        """Record ``event_id``; ``True`` unless seen before here or elsewhere (no id: new).
+
+        The shared record is a database: it is asked in a worker thread, off the loop.
+        """
+        if not self._remember(event_id):
+            return False
+        if self.shared is None or not event_id:
+            return True
+        return await asyncio.to_thread(self.shared.claim, event_id)
 
     def first_time(self, event_id: str | None) -> bool:
-        """Record ``event_id``; ``True`` unless it was seen before (no id: always new)."""
+        """``claim``, blocking: on the event loop, prefer ``await claim(event_id)``."""
+        if not self._remember(event_id):
+            return False
+        if self.shared is None or not event_id:
+            return True
+        return self.shared.claim(event_id)
+
+    def _remember(self, event_id: str | None) -> bool:
+        """Record ``event_id`` in memory; ``False`` if this process saw it already."""
         if not event_id:
             return True
         if event_id in self._ids:
