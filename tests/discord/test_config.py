@@ -10,6 +10,7 @@ from bot.adapters.discord.config import DiscordSettings, SettingsError
 from bot.adapters.discord.runner import bot_intents
 from bot.core.service import BotService
 from bot.runner import run
+from bot.settings import Settings
 
 READ_VARIABLES = (
     "DISCORD_TOKEN",
@@ -68,7 +69,7 @@ def test_a_bad_setting_exits_2_with_one_line_naming_it(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
 
-    code = run(service, "discord")
+    code = run(service, Settings(_env_file=None), "discord")
 
     out, err = capsys.readouterr()
     assert code == 2

@@ -80,7 +80,7 @@ class ShardedBot(commands.AutoShardedBot):
     async def _identify_concurrency(self) -> int:
         if self._max_concurrency is None:
             try:
-                limits = await self.session_start_limits()
+                limits = await self.fetch_session_start_limits()
             except (discord.HTTPException, aiohttp.ClientError, OSError):
                 return 1  # unknown: the safe assumption, one at a time (not remembered)
             self._max_concurrency = max(1, limits.max_concurrency)
