@@ -1,17 +1,39 @@
-"""Discord adapter under load: mentions through a fake gateway, every reply checked.
+"""Discord load: the bot beside a bare discord.py echo, same fake, same load, in one run.
 
-    python benchmarks/discord_load.py                  # 2,000 mentions at once
-    python benchmarks/discord_load.py --rate 400       # paced: 400 mentions a second
-    python benchmarks/discord_load.py --sharded        # the same through AutoShardedBot
+    python benchmarks/discord_load.py            # every variant: 2,000 mentions, 50 in flight
+    python benchmarks/discord_load.py --messages 50 --variants echo,fixed  # a smoke run
+    python benchmarks/discord_load.py --variants echo,real1 --channels 1
+    python benchmarks/discord_load.py --in-flight 0                # all 2,000 at once
+    python benchmarks/discord_load.py --in-flight 0 --rate 300     # paced: 300 a second
+    python benchmarks/discord_load.py --sharded                    # the bot as AutoShardedBot
 
-Runs the bot as ``ketamine-bot run discord`` does (``bot.runner.serve``: the real discord.py
-client, ``KetamineCog``, storage in a temporary SQLite file, metrics) against the test
-suite's fake Discord on 127.0.0.1. Each mention comes
-from a different member, in one of ``--channels`` channels, asking one of the knowledge
-base's phrasings. Latency is end to end: from the fake pushing MESSAGE_CREATE to the
-fake REST server receiving the reply. The fake runs in the same process and event
-loop, so the figures include its own work: a floor for the adapter, not a ceiling.
-Exits 1 unless every mention got exactly one reply that pings nobody.
+Each variant is a server process running the real discord.py client against the test
+suite's fake Discord (``tests/discord/fake_discord.py``: REST + gateway on 127.0.0.1),
+which runs in this process with the load driver. The driver pushes MESSAGE_CREATE events
+down the gateway, keeping at most ``--in-flight`` mentions unanswered (a new one goes out
+when a reply arrives). Each mention comes from a different member, in one of
+``--channels`` channels, asking one of the knowledge base's wordings; each reply is
+matched to its mention by ``message_reference``. End-to-end latency runs from the fake
+pushing MESSAGE_CREATE to the fake's REST server receiving the reply.
+
+Variants (``--variants``, comma-separated, in order; the ratios are to ``echo``):
+
+- ``echo``: ``benchmarks/echo_discord.py``, a plain ``discord.Client`` that replies with
+  the message content to every mention;
+- ``fixed``: the bot (``benchmarks/load_bot.py``: ``BotProcess`` with ``KetamineCog``, as
+  ``ketamine-bot run discord`` runs it) with the core replaced by one precomputed answer;
+- ``real1`` / ``real2``: the real core with 1 / 2 workers, pinned to one core;
+- ``real2-2cores``: 2 workers, the bot allowed both cores (shared with the driver).
+
+How the 2 cores are shared: this process (fake Discord + driver) is pinned to core 1,
+every server to core 0 unless the variant says otherwise (column ``cores``). Each server
+first answers ``--warmup`` mentions (not counted); CPU is read from ``/proc/<pid>/stat``
+(all threads) before the load and 0.5 s after its last reply. The core's own cost is
+``benchmarks/bench_core.py``'s whole ``respond`` p50, measured here in the same way.
+
+Targets (issue 12, item 4): with the fixed reply, answers/s >= 0.9x the echo, CPU per
+answer <= 1.2x the echo, 0 lost; with the real core, CPU per answer <= the core's cost
+plus 1.2x the echo's. Exit status 1 when a target is missed or a reply lost.
 """
 
 from __future__ import annotations
@@ -19,7 +41,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import statistics
+import os
 import sys
 import tempfile
 import time
@@ -27,144 +49,256 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import discord  # noqa: E402
-from discord.gateway import DiscordWebSocket  # noqa: E402
+import load_common as common  # noqa: E402
 
-from bot.adapters.discord.config import DiscordSettings  # noqa: E402
-from bot.core.cooldown import Cooldown  # noqa: E402
-from bot.core.service import BotService  # noqa: E402
-from bot.runner import Plan, serve  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.knowledge import load_knowledge  # noqa: E402
 from tests.discord import payloads  # noqa: E402
 from tests.discord.fake_discord import FakeDiscord, Recorded  # noqa: E402
 
-MESSAGES_PATH = "/messages"
+DEFAULT_VARIANTS = "echo,fixed,real1,real2,real2-2cores"
 FIRST_CHANNEL = 921_000_000_000_000_001
+MESSAGES_PATH = "/messages"
 
 
-def _questions(service: BotService) -> list[str]:
-    """Every way of asking the knowledge base knows, so replies mix kinds and lengths."""
-    return [
-        wording
-        for entry in service.knowledge.entries.values()
-        for wording in (entry.question, *entry.phrasings)
-    ]
+class Replies:
+    """Match replies to mentions as the fake records them; free a slot for each."""
+
+    def __init__(self, in_flight: int) -> None:
+        self.pushed: dict[int, float] = {}
+        self.answered: dict[int, float] = {}
+        self.pinging = 0
+        self.duplicates = 0
+        self.slots = asyncio.Semaphore(in_flight if in_flight > 0 else 1_000_000_000)
+        self.expected = 0
+        self.done = asyncio.Event()
+
+    def __call__(self, request: Recorded) -> None:
+        if request.method != "POST" or not request.path.endswith(MESSAGES_PATH):
+            return
+        reference = (request.body or {}).get("message_reference") or {}
+        message_id = int(reference.get("message_id", 0))
+        if message_id not in self.pushed:
+            return
+        if message_id in self.answered:
+            self.duplicates += 1
+            return
+        self.answered[message_id] = request.at
+        if request.body.get("allowed_mentions", {}).get("parse") != []:
+            self.pinging += 1
+        self.slots.release()
+        if len(self.answered) >= self.expected:
+            self.done.set()
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+async def push(
+    fake: FakeDiscord,
+    replies: Replies,
+    count: int,
+    channel_ids: list[int],
+    questions: list[str],
+    deadline: float,
+    rate: float = 0.0,
+) -> None:
+    replies.expected = count
+    replies.done.clear()
+    started = time.perf_counter()
+    for number in range(count):
+        if rate > 0:
+            await asyncio.sleep(max(0.0, started + number / rate - time.perf_counter()))
+        remaining = deadline - time.perf_counter()
+        try:
+            await asyncio.wait_for(replies.slots.acquire(), max(0.001, remaining))
+        except asyncio.TimeoutError:
+            return  # replies went missing: the report counts them
+        data = payloads.mention(
+            questions[number % len(questions)],
+            author_id=payloads.next_id(),  # a different member each time: no cooldown
+            channel_id=channel_ids[number % len(channel_ids)],
+        )
+        replies.pushed[int(data["id"])] = time.perf_counter()
+        await fake.dispatch("MESSAGE_CREATE", data)
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(replies.done.wait(), max(0.001, deadline - time.perf_counter()))
 
 
-async def _benchmark(count: int, channels: int, rate: float, sharded: bool) -> int:
+async def measure(
+    variant: common.Variant, args: argparse.Namespace, questions: list[str], workdir: Path
+) -> common.Row:
+    row = common.Row(variant)
     fake = FakeDiscord()
-    channel_ids = [FIRST_CHANNEL + n for n in range(channels)]
+    channel_ids = [FIRST_CHANNEL + n for n in range(args.channels)]
     fake.guilds[0]["channels"] += [
         payloads.text_channel(channel_id, f"room-{n}", [])
         for n, channel_id in enumerate(channel_ids)
     ]
     await fake.start()
-    discord.http.Route.BASE = fake.api_base
-    DiscordWebSocket.DEFAULT_GATEWAY = fake.gateway
-
-    service = BotService.from_directory()
-    service.cooldown = Cooldown(0)  # each mention is a distinct member; measure the answers
-    questions = _questions(service)
-
-    pushed: dict[int, float] = {}
-    replies: list[Recorded] = []
-    all_replied = asyncio.Event()
-
-    def count_reply(request: Recorded) -> None:
-        if request.method == "POST" and request.path.endswith(MESSAGES_PATH):
-            replies.append(request)
-            if len(replies) >= count:
-                all_replied.set()
-
-    stop = asyncio.Event()
-    storage = tempfile.TemporaryDirectory()
-    plan = Plan(
-        Settings(_env_file=None, STORAGE_PATH=str(Path(storage.name) / "bot.sqlite3")),
-        ["discord"],
-        discord=DiscordSettings(fake.token, sharded=sharded),
-        options={"guild_ready_timeout": 0.05},
-    )
-    serving = asyncio.create_task(serve(service, plan, stop))
-    await fake.wait_until(fake.is_live, timeout=10)
-    fake.on_request = count_reply
-
-    started = time.perf_counter()
-    for number in range(count):
-        if rate > 0:
-            await asyncio.sleep(max(0.0, started + number / rate - time.perf_counter()))
-        data = payloads.mention(
-            questions[number % len(questions)],
-            author_id=payloads.next_id(),
-            channel_id=channel_ids[number % channels],
+    base = f"http://127.0.0.1:{fake.port}"
+    environ = {
+        **os.environ,
+        "DISCORD_TOKEN": fake.token,
+        "HOST": "127.0.0.1",
+        "PYTHONUNBUFFERED": "1",
+        "STORAGE_SECRET": "benchmark-only-secret-" + "0" * 32,  # no data/ file, same everywhere
+        "STORAGE_PATH": str(workdir / f"{variant.name}.sqlite3"),
+    }
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "METRICS_PORT",
+        "DATABASE_URL",
+        "DISCORD_SHARDED",
+        "SHARD_COUNT",
+        "SHARD_IDS",
+        "DISCORD_GUILD_ID",
+        "STORAGE_SECRET_FILE",
+    ):
+        environ.pop(name, None)
+    if args.sharded and variant.kind == "bot":
+        environ["DISCORD_SHARDED"] = "1"  # AutoShardedBot, as DISCORD_SHARDED=1 runs it
+    extra = ["--discord-base", base]
+    if variant.kind != "echo":
+        extra += ["--knowledge", str(args.knowledge)]
+        if args.profile:
+            extra += ["--profile", str(args.profile.resolve() / f"discord-{variant.name}.prof")]
+    command = common.server_command(variant, "discord", extra)
+    server = await common.Server.start(command, environ, variant.cores[0], args.start_timeout)
+    try:
+        await fake.wait_until(fake.is_live, timeout=30)
+        warm = Replies(args.in_flight)
+        fake.on_request = warm
+        await push(
+            fake,
+            warm,
+            args.warmup,
+            channel_ids,
+            questions,
+            time.perf_counter() + args.answer_timeout,
         )
-        pushed[int(data["id"])] = time.perf_counter()
-        await fake.dispatch("MESSAGE_CREATE", data)
-    pushed_in = time.perf_counter() - started
-    with contextlib.suppress(TimeoutError):  # the report says what is missing
-        await asyncio.wait_for(all_replied.wait(), timeout=120)
-    elapsed = time.perf_counter() - started
+        await asyncio.sleep(0.5)
 
-    stop.set()
-    await serving
-    await fake.close()
-    storage.cleanup()
-    core_started = time.perf_counter()
-    for number in range(count):
-        service.responder.respond(questions[number % len(questions)])
-    core = (time.perf_counter() - core_started) / count
-    return _report(count, channels, rate, sharded, pushed, replies, pushed_in, elapsed, core)
+        replies = Replies(args.in_flight)
+        fake.on_request = replies
+        cpu_before = server.cpu()
+        threads_before = server.thread_cpu()
+        driver_before = time.process_time()
+        started = time.perf_counter()
+        await push(
+            fake,
+            replies,
+            args.messages,
+            channel_ids,
+            questions,
+            started + args.answer_timeout,
+            args.rate,
+        )
+        last = max(replies.answered.values(), default=time.perf_counter())
+        await asyncio.sleep(0.5)  # records and logs written after the reply count too
+        row.cpu_seconds = server.cpu() - cpu_before
+        threads_after = server.thread_cpu()
+        row.driver_cpu = time.process_time() - driver_before
+        row.load = os.getloadavg()[0]
+    finally:
+        fake.on_request = None
+        await server.stop()
+        await fake.close()
+    row.sent = len(replies.pushed)
+    row.answered = len(replies.answered)
+    row.lost = args.messages - row.answered
+    row.duplicated = replies.duplicates
+    row.seconds = last - started
+    row.e2e_ms = [(at - replies.pushed[key]) * 1000 for key, at in replies.answered.items()]
+    row.warnings = server.count("WARNING")
+    row.errors = server.count("ERROR")
+    row.problems = server.problems()
+    if variant.kind == "bot":
+        row.by_thread = common.thread_split(threads_before, threads_after, server.thread_names())
+    if replies.pinging:
+        row.notes.append(f"{replies.pinging} replies could ping someone")
+    return row
 
 
-def _report(
-    count: int,
-    channels: int,
-    rate: float,
-    sharded: bool,
-    pushed: dict[int, float],
-    replies: list[Recorded],
-    pushed_in: float,
-    elapsed: float,
-    core: float,
-) -> int:
-    answered = [int(reply.body["message_reference"]["message_id"]) for reply in replies]
-    latencies = [
-        reply.at - pushed[message_id] for reply, message_id in zip(replies, answered, strict=True)
+async def run(args: argparse.Namespace) -> int:
+    knowledge = load_knowledge(args.knowledge)
+    questions = [
+        wording
+        for entry in knowledge.entries.values()
+        for wording in (entry.question, *entry.phrasings)
     ]
-    pinging = [r for r in replies if r.body.get("allowed_mentions", {}).get("parse") != []]
-    ok = sorted(answered) == sorted(pushed) and not pinging
-
-    mode = f"paced at {rate:g}/s" if rate > 0 else "all at once"
-    bot = "AutoShardedBot" if sharded else "Bot"
-    print(f"discord load: {count} mentions, {mode}, {channels} channels, commands.{bot}")
-    print(f"  pushed in          {pushed_in:8.2f} s")
-    print(f"  replies received   {len(replies):8d} / {count}  (each exactly once: {ok})")
-    if latencies:
-        print(f"  throughput         {len(replies) / elapsed:8.0f} replies/s")
-        print(f"  latency p50        {statistics.median(latencies) * 1000:8.1f} ms")
-        print(f"  latency p99        {_percentile(latencies, 0.99) * 1000:8.1f} ms")
-        print(f"  latency max        {max(latencies) * 1000:8.1f} ms")
-        if rate <= 0:  # paced runs wait between mentions: wall time per reply means nothing
-            busy = elapsed / len(replies) * 1000
-            print(f"  wall per reply     {busy:8.2f} ms")
-        print(f"  core respond()     {core * 1000:8.2f} ms  (the same questions, without Discord)")
-    return 0 if ok else 1
+    chosen = common.variants(args.variants.split(","), slack=False)
+    limit = f"at most {args.in_flight} unanswered" if args.in_flight > 0 else "no in-flight limit"
+    pace = f", paced at {args.rate:g}/s" if args.rate > 0 else ""
+    shards = ", the bot as AutoShardedBot" if args.sharded else ""
+    print(
+        f"Discord: {args.messages} mentions, {limit}{pace}{shards}, "
+        f"{args.channels} channels; {args.warmup} warm-up mentions per server first; "
+        f"{len(questions)} knowledge-base wordings"
+    )
+    print(
+        f"cores: driver + fake Discord pinned to core {common.DRIVER_CORE}; servers as in "
+        "'cores' (workers column: processes x workers)"
+    )
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="discord-load-") as workdir:
+        for number, variant in [(n, v) for n in range(1, args.rounds + 1) for v in chosen]:
+            row = await measure(variant, args, questions, Path(workdir))
+            rows.append(row)
+            notes = f"; {'; '.join(row.notes)}" if row.notes else ""
+            print(
+                f"  {variant.name}{f' (round {number})' if args.rounds > 1 else ''}: "
+                f"{row.answered}/{row.sent} answered in {row.seconds:.2f} s, "
+                f"server CPU {row.cpu_seconds:.2f} s, driver CPU {row.driver_cpu:.2f} s, "
+                f"{row.warnings} warnings, {row.errors} errors, load {row.load:.2f}{notes}",
+                flush=True,
+            )
+            if split := common.split_line(row):
+                print(split)
+            for line in row.problems[:5]:
+                print(f"    {line[:300]}")
+    print()
+    rows = common.print_tables(rows, args.rounds, acks=False)
+    print("(times in ms; answers/s from the first push to the last reply)")
+    bench_p50, load_p50, load_cpu = common.core_cost(questions, args.knowledge)
+    print(
+        f"core alone (bench_core.py's whole respond p50 on its dev questions): {bench_p50:.2f} ms;"
+        f" on this load's wordings: p50 {load_p50:.2f} ms, mean CPU {load_cpu:.2f} ms"
+    )
+    lines, met = common.verdicts(rows, bench_p50)
+    print("targets:")
+    print("\n".join(lines))
+    print(f"uptime at the end: load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0 if met and not any(row.lost or row.notes for row in rows) else 1
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=2_000, help="mentions to push")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000, help="mentions per variant (2000)")
+    parser.add_argument(
+        "--in-flight", type=int, default=50, help="most unanswered at once (50; 0: no limit)"
+    )
+    parser.add_argument("--rate", type=float, default=0, help="mentions a second (0: no pacing)")
+    parser.add_argument("--sharded", action="store_true", help="the bot as AutoShardedBot")
     parser.add_argument("--channels", type=int, default=10, help="channels to spread them over")
-    parser.add_argument("--rate", type=float, default=0, help="mentions a second (0: at once)")
-    parser.add_argument("--sharded", action="store_true", help="use AutoShardedBot")
+    parser.add_argument("--warmup", type=int, default=50, help="uncounted mentions first (50)")
+    parser.add_argument("--variants", default=DEFAULT_VARIANTS, help=DEFAULT_VARIANTS)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run the variants this many times, interleaved"
+    )
+    parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
+    parser.add_argument(
+        "--profile", type=Path, help="folder for cProfile stats of each bot's loop thread"
+    )
+    parser.add_argument("--answer-timeout", type=float, default=120.0)
+    parser.add_argument("--start-timeout", type=float, default=120.0)
     args = parser.parse_args()
-    return asyncio.run(_benchmark(args.messages, max(1, args.channels), args.rate, args.sharded))
+    args.knowledge = args.knowledge.resolve()
+    args.channels = max(1, args.channels)
+    common.header(sys.argv, __doc__.splitlines()[0])
+    common.pin_driver()
+    return asyncio.run(run(args))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -1,18 +1,46 @@
-"""Load benchmark for the Slack adapter (a script, not a test).
+"""Slack load: the bot beside a bare slack-bolt echo, same fake, same load, in one run.
 
-Runs ``python -m bot run slack`` as its own process, pointed (``SLACK_API_URL``) at a fake
-Slack Web API on 127.0.0.1, then sends signed ``app_mention`` events from concurrent
-clients over loopback. It prints the ack latency Slack would see (p50/p95/p99/max), answers
-per second, and lost answers: every answer is matched by channel and ``thread_ts`` to the
-mention it answers at the fake Web API.
+    python benchmarks/slack_load.py              # every variant: 2,000 mentions, 50 clients
+    python benchmarks/slack_load.py --events 50 --variants echo,fixed      # a smoke run
+    benchmarks/with_postgres.sh python benchmarks/slack_load.py --variants echo,replicas
 
-    python benchmarks/slack_load.py                      # 2,000 events, 50 clients
-    python benchmarks/slack_load.py --events 5000 --clients 100 --knowledge knowledge/
-    python benchmarks/slack_load.py --baseline           # also time a bare aiohttp endpoint
+Each variant is a server process on 127.0.0.1, pointed (``SLACK_API_URL``) at the test
+suite's fake Slack Web API (``tests/slack/fake_slack.py``), which runs in this process with
+the load driver: ``--clients`` connections that each send a signed ``app_mention`` and wait
+for its ack before sending the next (so at most ``--clients`` deliveries are in flight, as
+Slack has them). Every mention comes from a different member and asks one of the knowledge
+base's wordings; every answer is matched at the fake by channel and ``thread_ts``.
 
-``--baseline`` first sends the same load to an aiohttp server that only answers 200, to
-show what the machine itself costs (on a busy shared machine that is much of the budget).
-Targets (issue 3): p99 ack under 100 ms, zero lost answers; exit status 1 when missed.
+Variants (``--variants``, comma-separated, in order; the ratios are to ``echo``):
+
+- ``aiohttp`` (also ``--baseline``): a bare aiohttp endpoint that only answers 200, no
+  answers: the machine's own floor for acks;
+- ``echo``: ``benchmarks/echo_slack.py``, a bare ``AsyncApp`` whose ``app_mention``
+  listener acks and posts the text back;
+- ``echo-lean``: the same echo set up as the bot sets up Bolt (``--lean``: one
+  ``auth.test`` at start-up, no assistant-thread helpers built per request); shown for
+  reference, the ratios stay to ``echo``;
+- ``fixed``: the bot (``benchmarks/load_bot.py``: what ``ketamine-bot run slack`` runs)
+  with the core replaced by one precomputed answer, 1 worker;
+- ``real1`` / ``real2``: the bot with its real core and 1 / 2 workers, pinned to one core;
+- ``real2-2cores``: 2 workers, the bot allowed both cores (shared with the driver);
+- ``replicas``: two bot processes (1 worker each) on two ports, the driver alternating
+  mentions between them; one pinned to core 0, the other to core 1 with the driver. They
+  share seen events, cooldowns and alert limits only through PostgreSQL: with
+  ``--database-url`` (default ``$TEST_DATABASE_URL``) both use it, otherwise each keeps
+  its own in-memory state (said in the output).
+
+How the 2 cores are shared: this process (fake Slack + driver) is pinned to core 1; every
+server is pinned to core 0 unless the variant says otherwise (column ``cores``). Each
+server first answers ``--warmup`` mentions (not counted); then CPU is read from
+``/proc/<pid>/stat`` (all threads), the load is sent, and CPU is read again 0.5 s after
+the last answer. Answers/s runs from the first send to the last answer; end-to-end is
+from sending a mention to the fake receiving its answer. The core's own cost is
+``benchmarks/bench_core.py``'s whole ``respond`` p50, measured here in the same way.
+
+Targets (issue 12, item 4): with the fixed reply, answers/s >= 0.9x the echo, CPU per
+answer <= 1.2x the echo, 0 lost; with the real core, CPU per answer <= the core's cost
+plus 1.2x the echo's. Exit status 1 when a target is missed or an answer lost.
 """
 
 from __future__ import annotations
@@ -22,256 +50,297 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
-import re
-import resource
 import sys
+import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import load_common as common  # noqa: E402
 
 from bot.knowledge import load_knowledge  # noqa: E402
-from tests.slack.fake_slack import FakeSlack  # noqa: E402 - the same fake the tests use
+from tests.slack.fake_slack import Call, FakeSlack  # noqa: E402 - the same fake the tests use
 from tests.slack.slack_requests import BOT_TOKEN, SIGNING_SECRET, event_callback, sign  # noqa: E402
 
-LISTENING = re.compile(r"listening on http://[^:]+:(\d+)")
-P99_TARGET_MS = 100.0
-BARE_SERVER = """
-import sys
-from aiohttp import web
-
-async def ok(request):
-    await request.read()
-    return web.Response()
-
-async def main():
-    app = web.Application()
-    app.router.add_post("/slack/events", ok)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(f"listening on http://127.0.0.1:{runner.addresses[0][1]}/", file=sys.stderr, flush=True)
-    await asyncio.Event().wait()
-
-import asyncio
-asyncio.run(main())
-"""
+DEFAULT_VARIANTS = "echo,echo-lean,fixed,real1,real2,real2-2cores,replicas"
 
 
-@dataclass
-class Results:
-    """What the clients measured."""
+class TimedFakeSlack(FakeSlack):
+    """The tests' fake, noting when each threaded answer arrived."""
 
-    latencies_ms: list[float] = field(default_factory=list)
-    failed_acks: int = 0
-    sent: set[tuple[str, str]] = field(default_factory=set)  # (channel, ts) of each mention
-    seconds: float = 0.0
+    def __init__(self) -> None:
+        super().__init__()
+        self.answered_at: dict[tuple[str, str], float] = {}
+        self.answers = 0
+        self.duplicates = 0
+        self.expected = 0
+        self.all_answered = asyncio.Event()
+
+    async def _record(self, call: Call) -> None:
+        if call.method == "chat.postMessage":
+            key = (str(call.body.get("channel")), str(call.body.get("thread_ts")))
+            if key in self.answered_at:
+                self.duplicates += 1
+            else:
+                self.answered_at[key] = time.perf_counter()
+                self.answers += 1
+                if self.answers >= self.expected:
+                    self.all_answered.set()
+        await super()._record(call)
+
+    def expect(self, count: int) -> None:
+        self.expected = count
+        self.all_answered.clear()
+        if self.answers >= count:
+            self.all_answered.set()
 
 
-async def start(
-    command: list[str], environ: dict[str, str]
-) -> tuple[asyncio.subprocess.Process, int]:
-    """Start a server process; return it and the port it reports listening on."""
-    process = await asyncio.create_subprocess_exec(
-        *command, cwd=ROOT, env=environ, stderr=asyncio.subprocess.PIPE
-    )
-    assert process.stderr is not None
-    while line := (await asyncio.wait_for(process.stderr.readline(), 30)).decode():
-        if match := LISTENING.search(line):
-            return process, int(match.group(1))
-    raise RuntimeError(f"the server exited before listening (exit {await process.wait()})")
+async def send_mentions(
+    urls: list[str],
+    numbers: range,
+    clients: int,
+    questions: list[str],
+    row: common.Row,
+    sent_at: dict[tuple[str, str], float],
+) -> None:
+    """Send one signed mention per number from ``clients`` connections, waiting for acks."""
+    queue = list(reversed(numbers))
 
-
-async def send_mentions(url: str, events: int, clients: int, questions: list[str]) -> Results:
-    """Send ``events`` signed mentions from ``clients`` connections, each waiting for its ack."""
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for number in range(events):
-        queue.put_nowait(number)
-    results = Results()
-
-    async def client(number: int) -> None:
-        connector = aiohttp.TCPConnector(limit=1)  # one connection, like one Slack delivery
+    async def client(client_number: int) -> None:
+        connector = aiohttp.TCPConnector(limit=len(urls))  # one connection per address
         async with aiohttp.ClientSession(connector=connector) as session:
-            while not queue.empty():
-                event_number = queue.get_nowait()
-                channel, ts = f"C{number:04d}", f"1700000000.{event_number:06d}"
+            while queue:
+                number = queue.pop()
+                channel, ts = f"C{client_number:04d}", f"1700000000.{number:06d}"
                 event = {
                     "type": "app_mention",
-                    "user": f"U{event_number:07d}",  # one member each: no cooldown applies
-                    "text": f"<@UBOT> {questions[event_number % len(questions)]}",
+                    "user": f"U{number:07d}",  # one member each: no cooldown applies
+                    "text": f"<@UBOT> {questions[number % len(questions)]}",
                     "ts": ts,
                     "channel": channel,
                     "event_ts": ts,
                 }
-                body = json.dumps(event_callback(event, event_id=f"Ev{event_number:08d}"))
-                headers = {**sign(body), "Content-Type": "application/json"}
-                results.sent.add((channel, ts))
+                body = json.dumps(event_callback(event, event_id=f"Ev{number:08d}")).encode()
+                headers = {**sign(body.decode()), "Content-Type": "application/json"}
                 started = time.perf_counter()
-                async with session.post(url, data=body.encode(), headers=headers) as response:
+                sent_at[(channel, ts)] = started
+                async with session.post(
+                    urls[number % len(urls)], data=body, headers=headers
+                ) as response:
                     await response.read()
-                elapsed_ms = (time.perf_counter() - started) * 1000
                 if response.status == 200:
-                    results.latencies_ms.append(elapsed_ms)
+                    row.ack_ms.append((time.perf_counter() - started) * 1000)
                 else:
-                    results.failed_acks += 1
+                    row.failed_acks += 1
 
-    started = time.perf_counter()
     await asyncio.gather(*(client(number) for number in range(clients)))
-    results.seconds = time.perf_counter() - started
-    return results
 
 
-class AnswerCounter:
-    """Count chat.postMessage calls incrementally (the fake re-checks after every call)."""
-
-    def __init__(self, fake: FakeSlack) -> None:
-        self._fake = fake
-        self._checked = 0
-        self._answers = 0
-
-    def __call__(self) -> int:
-        calls = self._fake.calls
-        self._answers += sum(1 for c in calls[self._checked :] if c.method == "chat.postMessage")
-        self._checked = len(calls)
-        return self._answers
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def latency_line(latencies: list[float]) -> str:
-    if not latencies:
-        return "no acks"
-    p50, p95, p99 = (percentile(latencies, share) for share in (0.5, 0.95, 0.99))
-    return f"p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f}  max {max(latencies):.1f}"
-
-
-async def baseline(events: int, clients: int, questions: list[str]) -> None:
-    process, port = await start([sys.executable, "-c", BARE_SERVER], dict(os.environ))
-    try:
-        results = await send_mentions(
-            f"http://127.0.0.1:{port}/slack/events", events, clients, questions
-        )
-    finally:
-        process.terminate()
-        await process.wait()
-    floor = latency_line(results.latencies_ms)
-    print(f"  bare aiohttp   : ack latency ms {floor} (the machine's floor)")
-
-
-async def run(events: int, clients: int, knowledge: Path, answer_timeout: float, bare: bool) -> int:
-    questions = [entry.question for entry in load_knowledge(knowledge).entries.values()]
-    print(f"Slack adapter load: {events} signed app_mention events, {clients} concurrent clients")
-    if bare:
-        await baseline(events, clients, questions)
-    fake = FakeSlack()
+async def measure(
+    variant: common.Variant,
+    args: argparse.Namespace,
+    questions: list[str],
+    database_url: str | None,
+    workdir: Path,
+) -> common.Row:
+    row = common.Row(variant)
+    fake = TimedFakeSlack()
     await fake.start()
     environ = {
         **os.environ,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": fake.api_url,
+        "HOST": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
+        "STORAGE_SECRET": "benchmark-only-secret-" + "0" * 32,  # no data/ file, same everywhere
     }
-    environ.pop("SLACK_APP_TOKEN", None)
-    command = [
-        sys.executable,
-        "-m",
-        "bot",
-        "--knowledge",
-        str(knowledge),
-        "run",
-        "slack",
-        "--port",
-        "0",
+    for name in (
+        "SLACK_APP_TOKEN",
+        "DISCORD_TOKEN",
+        "METRICS_PORT",
+        "PORT",
+        "DATABASE_URL",
+        "STORAGE_SECRET_FILE",
+    ):
+        environ.pop(name, None)
+    if variant.replicas > 1:
+        if database_url:
+            environ["DATABASE_URL"] = database_url
+            row.notes.append("replicas share state through PostgreSQL (DATABASE_URL)")
+        else:
+            row.notes.append(
+                "replicas WITHOUT shared state (no TEST_DATABASE_URL): each keeps seen events, "
+                "cooldowns and alert limits in memory; each its own SQLite store"
+            )
+    servers: list[common.Server] = []
+    try:
+        for index, cores in enumerate(variant.cores[: variant.replicas] or variant.cores):
+            env = {**environ, "STORAGE_PATH": str(workdir / f"{variant.name}-{index}.sqlite3")}
+            extra = [] if variant.kind != "bot" else ["--knowledge", str(args.knowledge)]
+            if args.profile and variant.kind == "bot":
+                extra += [
+                    "--profile",
+                    str(args.profile.resolve() / f"slack-{variant.name}-{index}.prof"),
+                ]
+            command = common.server_command(variant, "slack", extra)
+            servers.append(await common.Server.start(command, env, cores, args.start_timeout))
+        urls = [f"http://127.0.0.1:{server.port}/slack/events" for server in servers]
+        sent_at: dict[tuple[str, str], float] = {}
+
+        # warm up: first requests pay for lazy imports, auth.test, connection set-up
+        warm = common.Row(variant)
+        answers = variant.kind != "floor"
+        fake.expect(args.warmup if answers else 0)
+        await send_mentions(
+            urls, range(args.warmup), min(args.clients, args.warmup), questions, warm, {}
+        )
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(fake.all_answered.wait(), args.answer_timeout)
+        await asyncio.sleep(0.5)
+        warmed = fake.answers
+        fake.answered_at.clear()
+        fake.duplicates = 0
+
+        cpu_before = sum(server.cpu() for server in servers)
+        threads_before = [server.thread_cpu() for server in servers]
+        database_before = common.database_cpu() if variant.replicas > 1 else None
+        driver_before = time.process_time()
+        fake.expect(warmed + args.events if answers else 0)
+        numbers = range(100_000, 100_000 + args.events)
+        started = time.perf_counter()
+        await send_mentions(urls, numbers, args.clients, questions, row, sent_at)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(fake.all_answered.wait(), args.answer_timeout)
+        last = max(fake.answered_at.values(), default=time.perf_counter())
+        await asyncio.sleep(0.5)  # records and logs written after the answer count too
+        row.cpu_seconds = sum(server.cpu() for server in servers) - cpu_before
+        threads_after = [server.thread_cpu() for server in servers]
+        if database_before is not None:
+            row.database_cpu = (common.database_cpu() or 0.0) - database_before
+        row.driver_cpu = time.process_time() - driver_before
+        row.load = os.getloadavg()[0]
+    finally:
+        for server in servers:
+            await server.stop()
+        await fake.close()
+    row.sent = len(sent_at)
+    matched = {key: at for key, at in fake.answered_at.items() if key in sent_at}
+    row.answered = len(matched)
+    row.lost = row.sent - row.answered if answers else 0
+    row.duplicated = fake.duplicates
+    row.seconds = last - started
+    row.e2e_ms = [(at - sent_at[key]) * 1000 for key, at in matched.items()]
+    row.warnings = sum(server.count("WARNING") for server in servers)
+    row.errors = sum(server.count("ERROR") for server in servers)
+    row.problems = [line for server in servers for line in server.problems()]
+    if variant.kind == "bot":
+        for server, before, after in zip(servers, threads_before, threads_after, strict=True):
+            for name, seconds in common.thread_split(before, after, server.thread_names()).items():
+                row.by_thread[name] = row.by_thread.get(name, 0.0) + seconds
+    return row
+
+
+async def run(args: argparse.Namespace) -> int:
+    knowledge = load_knowledge(args.knowledge)
+    questions = [
+        wording
+        for entry in knowledge.entries.values()
+        for wording in (entry.question, *entry.phrasings)
     ]
-    process, port = await start(command, environ)
-    assert process.stderr is not None
-    stderr_task = asyncio.create_task(process.stderr.read())  # keep the pipe from filling
-
-    answers = AnswerCounter(fake)
-    started = time.perf_counter()
-    results = await send_mentions(
-        f"http://127.0.0.1:{port}/slack/events", events, clients, questions
-    )
-    with contextlib.suppress(asyncio.TimeoutError):
-        await fake.wait_for(lambda: answers() >= events, timeout=answer_timeout)
-    finished = time.perf_counter()
-
-    load = os.getloadavg()[0]
-    process.terminate()
-    exit_code = await process.wait()
-    stderr = (await stderr_task).decode()
-    await fake.close()
-
-    delivered = [
-        (body["channel"], body.get("thread_ts")) for body in fake.bodies("chat.postMessage")
-    ]
-    matched = {key for key in delivered if key in results.sent}
-    lost = len(results.sent) - len(matched)
-    duplicates = len(delivered) - len(set(delivered))
-    latencies = results.latencies_ms
-    p99 = percentile(latencies, 0.99) if latencies else float("inf")
-    bot_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN)
-
+    database_url = args.database_url or None
+    names = args.variants.split(",")
+    if args.baseline and "aiohttp" not in names:
+        names.insert(0, "aiohttp")
+    chosen = common.variants(names, slack=True)
     print(
-        f"  machine        : Python {platform.python_version()}, {os.cpu_count()} CPUs, "
-        f"{platform.system()}, load average {load:.2f} at the end"
-    )
-    print(f"  acks           : {len(latencies)} x HTTP 200, {results.failed_acks} failed")
-    print(f"  ack latency ms : {latency_line(latencies)}")
-    print(f"  acks per second: {len(latencies) / results.seconds:.0f}")
-    print(
-        f"  answers        : {len(matched)} matched at the fake Web API, "
-        f"{lost} lost, {duplicates} duplicated"
+        f"Slack: {args.events} signed app_mention events, {args.clients} clients each waiting "
+        f"for its ack; {args.warmup} warm-up mentions per server first; "
+        f"{len(questions)} knowledge-base wordings"
     )
     print(
-        f"  answers per sec: {len(matched) / (finished - started):.0f} (first send to last answer)"
+        f"cores: driver + fake Slack pinned to core {common.DRIVER_CORE}; servers as in "
+        "'cores' (workers column: processes x workers)"
     )
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="slack-load-") as workdir:
+        for number, variant in [(n, v) for n in range(1, args.rounds + 1) for v in chosen]:
+            row = await measure(variant, args, questions, database_url, Path(workdir))
+            rows.append(row)
+            if row.database_cpu is not None and row.answered:
+                row.notes.append(
+                    f"PostgreSQL CPU {row.database_cpu:.2f} s = "
+                    f"{row.database_cpu * 1000 / row.answered:.2f} ms per answer (not in the table)"
+                )
+            notes = f"; {'; '.join(row.notes)}" if row.notes else ""
+            print(
+                f"  {variant.name}{f' (round {number})' if args.rounds > 1 else ''}: "
+                f"{row.answered}/{row.sent} answered in {row.seconds:.2f} s, "
+                f"server CPU {row.cpu_seconds:.2f} s, driver CPU {row.driver_cpu:.2f} s, "
+                f"{row.failed_acks} failed acks, {row.warnings} warnings, {row.errors} errors, "
+                f"load {row.load:.2f}{notes}",
+                flush=True,
+            )
+            if split := common.split_line(row):
+                print(split)
+            for line in row.problems[:5]:
+                print(f"    {line[:300]}")
+    return report(rows, questions, args)
+
+
+def report(rows: list[common.Row], questions: list[str], args: argparse.Namespace) -> int:
+    print()
+    rows = common.print_tables(rows, args.rounds, acks=True)
     print(
-        f"  bot process    : exit {exit_code}, {stderr.count(' WARNING ')} warnings, "
-        f"{stderr.count(' ERROR ')} errors; CPU of all child processes {bot_cpu:.2f} s"
+        "(times in ms; answers/s from the first send to the last answer; for aiohttp, which "
+        "answers nothing, acks/s and CPU per ack)"
     )
-    ok = lost == 0 and duplicates == 0 and results.failed_acks == 0 and p99 < P99_TARGET_MS
-    verdict = "met" if ok else "MISSED"
-    print(f"  targets        : p99 < {P99_TARGET_MS:.0f} ms, zero lost answers: {verdict}")
-    return 0 if ok else 1
-
-
-def _cpu_seconds(who: int) -> float:
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
+    bench_p50, load_p50, load_cpu = common.core_cost(questions, args.knowledge)
+    print(
+        f"core alone (bench_core.py's whole respond p50 on its dev questions): {bench_p50:.2f} ms;"
+        f" on this load's wordings: p50 {load_p50:.2f} ms, mean CPU {load_cpu:.2f} ms"
+    )
+    lines, met = common.verdicts(rows, bench_p50)
+    print("targets:")
+    print("\n".join(lines))
+    lost = any(row.lost for row in rows)
+    print(f"uptime at the end: load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0 if met and not lost else 1
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=2000, help="mentions to send (default 2000)")
-    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
+    parser.add_argument("--events", type=int, default=2000, help="mentions per variant (2000)")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (50)")
+    parser.add_argument("--warmup", type=int, default=50, help="uncounted mentions first (50)")
+    parser.add_argument("--variants", default=DEFAULT_VARIANTS, help=DEFAULT_VARIANTS)
     parser.add_argument(
-        "--knowledge",
-        type=Path,
-        default=ROOT / "knowledge",
-        help="knowledge folder the bot answers from (default: the shipped knowledge/)",
+        "--baseline", action="store_true", help="first the aiohttp variant (the machine's floor)"
     )
     parser.add_argument(
-        "--answer-timeout", type=float, default=60.0, help="seconds to wait for the last answers"
+        "--rounds", type=int, default=1, help="run the variants this many times, interleaved"
+    )
+    parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("TEST_DATABASE_URL", ""),
+        help="PostgreSQL the replicas share (default $TEST_DATABASE_URL; none: no sharing)",
     )
     parser.add_argument(
-        "--baseline", action="store_true", help="first time a bare aiohttp endpoint, same load"
+        "--profile", type=Path, help="folder for cProfile stats of each bot's loop thread"
     )
+    parser.add_argument("--answer-timeout", type=float, default=120.0)
+    parser.add_argument("--start-timeout", type=float, default=120.0)
     args = parser.parse_args()
-    knowledge = args.knowledge.resolve()
-    return asyncio.run(
-        run(args.events, args.clients, knowledge, args.answer_timeout, args.baseline)
-    )
+    args.knowledge = args.knowledge.resolve()
+    common.header(sys.argv, __doc__.splitlines()[0])
+    common.pin_driver()
+    return asyncio.run(run(args))
 
 
 if __name__ == "__main__":
