@@ -7,10 +7,11 @@ import logging
 import threading
 
 from bot.adapters.slack.work import SeenEvents, WorkTracker
+from bot.core.pool import WorkerPool
 
 
 async def test_idle_waits_for_reserved_and_spawned_work():
-    tracker = WorkTracker()
+    tracker = WorkTracker(WorkerPool(workers=2))
     assert await tracker.wait_idle(timeout=0)
     tracker.reserve()  # acknowledged, listener not started yet
     assert not await tracker.wait_idle(timeout=0.01)
@@ -27,7 +28,7 @@ async def test_idle_waits_for_reserved_and_spawned_work():
 
 
 async def test_a_failing_answer_is_logged_and_released(caplog):
-    tracker = WorkTracker()
+    tracker = WorkTracker(WorkerPool(workers=2))
     tracker.reserve()
 
     async def broken() -> None:
@@ -39,8 +40,8 @@ async def test_a_failing_answer_is_logged_and_released(caplog):
     assert "answering a request failed" in caplog.text
 
 
-async def test_answers_are_worked_out_one_at_a_time_in_order():
-    tracker = WorkTracker()
+async def test_with_one_worker_answers_are_worked_out_in_the_order_they_came():
+    tracker = WorkTracker(WorkerPool(workers=1))
     order: list[str] = []
 
     async def answer(name: str) -> None:
@@ -55,7 +56,7 @@ async def test_answers_are_worked_out_one_at_a_time_in_order():
 
 
 async def test_thinking_runs_in_a_worker_thread_while_the_loop_keeps_acking():
-    tracker = WorkTracker()
+    tracker = WorkTracker(WorkerPool(workers=2))
     started, release = threading.Event(), threading.Event()
 
     def compute() -> int:
@@ -73,15 +74,15 @@ async def test_thinking_runs_in_a_worker_thread_while_the_loop_keeps_acking():
     assert await thinking != threading.get_ident()
 
 
-def test_seen_events_drop_redeliveries_and_forget_the_oldest():
+async def test_seen_events_drop_redeliveries_and_forget_the_oldest():
     seen = SeenEvents(capacity=2)
-    assert [seen.first_time(event) for event in ("E1", "E2", "E1", None, None)] == [
+    assert [await seen.claim(event) for event in ("E1", "E2", "E1", None, None)] == [
         True,
         True,
         False,
         True,
         True,
     ]
-    assert seen.first_time("E3")  # E1 is forgotten now
-    assert seen.first_time("E1")
-    assert not seen.first_time("E3")
+    assert await seen.claim("E3")  # E1 is forgotten now
+    assert await seen.claim("E1")
+    assert not await seen.claim("E3")

@@ -12,6 +12,7 @@ public, and never puts them in a button.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -65,7 +66,7 @@ class SlackAdapter(ModeratorListeners):
         self.service = service
         self.moderation = moderation or Moderation()
         self.reloader = self.moderation.reloader or KnowledgeReloader(service)
-        self.work = WorkTracker()
+        self.work = WorkTracker(service.pool)
         self._seen = SeenEvents(SEEN_EVENTS)
         self._alert_client = None
 
@@ -144,7 +145,7 @@ class SlackAdapter(ModeratorListeners):
     async def _answer_mention(self, body: Body, outbox: Outbox, context: AsyncBoltContext) -> None:
         """Answer in the mention's thread; a crisis reply goes to the member privately."""
         event = body.get("event") or {}
-        if not self._seen.first_time(body.get("event_id")) or not _from_member(event, context):
+        if not _from_member(event, context) or not await self._seen.claim(body.get("event_id")):
             return
         responder = self.service.responder  # read once: a reload swaps it whole
         texts = responder.knowledge.replies.interface
@@ -173,7 +174,7 @@ class SlackAdapter(ModeratorListeners):
     ) -> None:
         """Answer in the DM (in the member's thread if they wrote in one)."""
         event = body.get("event") or {}
-        if not self._seen.first_time(body.get("event_id")) or not _from_member(event, context):
+        if not _from_member(event, context) or not await self._seen.claim(body.get("event_id")):
             return
         responder = self.service.responder
         texts = responder.knowledge.replies.interface
@@ -295,7 +296,7 @@ class SlackAdapter(ModeratorListeners):
             message = render_message(responder.help())
             await outbox.respond(url, {"replace_original": True, **_ephemeral(message)})
             return
-        verdict = self.service.cooldown.check(member_key(context, user))
+        verdict = await asyncio.to_thread(self.service.cooldown.check, member_key(context, user))
         if verdict is Verdict.WARN:
             notice = render_notice(texts.cooldown)
             await outbox.respond(url, {"replace_original": False, **_ephemeral(notice)})
@@ -370,7 +371,7 @@ class SlackAdapter(ModeratorListeners):
         event = body.get("event") or {}
         if event.get("tab") != "home" or not event.get("user"):
             return
-        if not self._seen.first_time(body.get("event_id")):
+        if not await self._seen.claim(body.get("event_id")):
             return
         responder = self.service.responder
         pointer = responder.knowledge.replies.interface.crisis_public_pointer

@@ -13,6 +13,8 @@ from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
+from bot.core.pool import WorkerPool
+
 log = logging.getLogger("bot.adapters.slack")
 T = TypeVar("T")
 
@@ -25,14 +27,12 @@ class WorkTracker:
     ``spawn`` hands the reservation to a task, which releases it when done.
 
     Working an answer out (the encoder, matching) is the CPU-heavy part, so ``think`` runs
-    it in a worker thread and the loop stays free to ack: Slack wants every ack within
-    3 seconds, however long a burst of answers takes. Answers are worked out one at a
-    time, in the order they arrived, because the core's per-process state (cooldowns, the
-    storage listener's connection) is not shared safely between threads at once.
+    it in the service's worker pool (``bot.core.pool``) and the loop stays free to ack:
+    Slack wants every ack within 3 seconds, however long a burst of answers takes.
     """
 
-    def __init__(self) -> None:
-        self._turn = asyncio.Lock()
+    def __init__(self, pool: WorkerPool) -> None:
+        self._pool = pool
         self._active = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
@@ -72,9 +72,8 @@ class WorkTracker:
         return True
 
     async def think(self, compute: Callable[..., T], *args: Any) -> T:
-        """Run the CPU-bound ``compute(*args)`` in a worker thread, in turn, off the loop."""
-        async with self._turn:  # FIFO: a burst is answered in the order it arrived
-            return await asyncio.to_thread(compute, *args)
+        """Run the CPU-bound ``compute(*args)`` in the worker pool, off the loop."""
+        return await self._pool.run(compute, *args)
 
     async def _run(self, work: Coroutine[Any, Any, None]) -> None:
         try:
@@ -121,14 +120,6 @@ class SeenEvents:
         if self.shared is None or not event_id:
             return True
         return await asyncio.to_thread(self.shared.claim, event_id)
-
-    def first_time(self, event_id: str | None) -> bool:
-        """``claim``, blocking: on the event loop, prefer ``await claim(event_id)``."""
-        if not self._remember(event_id):
-            return False
-        if self.shared is None or not event_id:
-            return True
-        return self.shared.claim(event_id)
 
     def _remember(self, event_id: str | None) -> bool:
         """Record ``event_id`` in memory; ``False`` if this process saw it already."""
