@@ -28,10 +28,11 @@ def database_bytes(path: Path) -> bytes:
 def ask_everything(service: BotService, store: Store) -> None:
     service.listeners.append(store.record)
     for platform, member in (("slack", SLACK_MEMBER), ("discord", DISCORD_MEMBER)):
-        assert service.ask(CRISIS, platform=platform, member=member).kind.value == "crisis"
-        assert service.ask(ADVICE, platform=platform, member=member).kind.value == "advice"
-    reply = service.ask(FALLBACK, platform="slack", member=SLACK_MEMBER)
-    assert reply.kind.value == "fallback"
+        for message, kind in ((CRISIS, "crisis"), (ADVICE, "advice")):
+            reply = service.ask(message, platform=platform, member=member, limited=False).reply
+            assert reply is not None and reply.kind.value == kind, message
+    reply = service.ask(FALLBACK, platform="slack", member=SLACK_MEMBER, limited=False).reply
+    assert reply is not None and reply.kind.value == "fallback"
     store.vote(
         member=SLACK_MEMBER, message_ref="C0SHARED/1712345678.000100", entry_id="x", helpful=True
     )
@@ -85,7 +86,7 @@ def test_purged_text_is_overwritten_in_the_file_not_just_unlinked(tmp_path, serv
     clock = FakeClock(START)
     store = Store.open(f"sqlite:///{path}", secret=SECRET, clock=clock)
     service.listeners.append(store.record)
-    service.ask(FALLBACK, platform="slack", member=SLACK_MEMBER)
+    service.ask(FALLBACK, platform="slack", member=SLACK_MEMBER, limited=False)
     store.close()
     assert FALLBACK.encode() in database_bytes(path)
 

@@ -16,7 +16,8 @@ from tests.storage.conftest import START
 
 
 def ask(service: BotService, question: str, kind: str, member: str = "U1") -> None:
-    reply = service.ask(question, platform="slack", member=member)
+    reply = service.ask(question, platform="slack", member=member, limited=False).reply
+    assert reply is not None
     assert reply.kind.value == kind, f"{question!r} now gives {reply.kind.value}"
 
 
@@ -77,9 +78,7 @@ def test_everything_survives_a_restart(open_store, recording_service):
     assert second.votes() == {"ketamine-speed": VoteCount(helpful=0, not_helpful=1)}
 
 
-def test_the_generated_secret_is_kept_so_votes_still_match_after_a_restart(
-    open_store, tmp_path
-):
+def test_the_generated_secret_is_kept_so_votes_still_match_after_a_restart(open_store, tmp_path):
     secret_file = tmp_path / "keys" / "bot.secret"  # STORAGE_SECRET_FILE
     first = open_store(secret=None, secret_file=secret_file)
     first.vote(member="U1", message_ref="C1/1.000", entry_id="ketamine-speed", helpful=True)

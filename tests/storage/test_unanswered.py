@@ -71,7 +71,9 @@ def test_the_queue_through_the_bot_has_unanswered_questions_only(recording_servi
         "how fast does ketamine work for ptsd",
         "sources",
     ):
-        recording_service.ask(question, platform="discord", member="80293457812034765")
+        recording_service.ask(
+            question, platform="discord", member="80293457812034765", limited=False
+        )
 
     assert store.unanswered(days=30, limit=10) == [
         UnansweredGroup("is ketamine legal in canada", 4, 2),
@@ -82,9 +84,13 @@ def test_the_queue_through_the_bot_has_unanswered_questions_only(recording_servi
 
 
 def test_the_queue_covers_only_the_last_days_asked_for(recording_service, store, clock):
-    recording_service.ask("is ketamine legal in canada", platform="slack", member="U1")
+    recording_service.ask(
+        "is ketamine legal in canada", platform="slack", member="U1", limited=False
+    )
     clock.advance(days=10)
-    recording_service.ask("what's the weather in paris", platform="slack", member="U1")
+    recording_service.ask(
+        "what's the weather in paris", platform="slack", member="U1", limited=False
+    )
     clock.advance(days=5)
 
     assert store.unanswered(days=4) == []

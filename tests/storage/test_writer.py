@@ -50,9 +50,9 @@ async def ask_all(service: BotService, questions_asked: list[str]) -> list[float
     seconds = []
     for number, question in enumerate(questions_asked):
         started = time.perf_counter()
-        reply = service.ask(question, platform="slack", member=f"U{number}")
+        reply = service.ask(question, platform="slack", member=f"U{number}").reply
         seconds.append(time.perf_counter() - started)
-        assert reply.text
+        assert reply is not None and reply.text
         await asyncio.sleep(0)  # let the loop breathe, as between two events
     return seconds
 
@@ -118,9 +118,9 @@ def test_a_database_that_keeps_failing_is_counted_after_the_retries(
         connection.exec_driver_sql("DROP TABLE questions")  # every insert fails from now on
     writer = StoreWriter(store, retry_seconds=0.5).start()
     service.listeners.append(writer.record)
-    reply = service.ask("what is ketamine", platform="slack", member="U1")
+    reply = service.ask("what is ketamine", platform="slack", member="U1").reply
 
-    assert reply.kind.value == "answer"
+    assert reply is not None and reply.kind.value == "answer"
     assert writer.flush(5)
     with caplog.at_level(logging.WARNING, logger="bot.storage.writer"):
         assert writer.close(5) == 1
