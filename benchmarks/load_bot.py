@@ -50,7 +50,7 @@ def fix_core(service: object) -> str:
     return reply.kind.value
 
 
-async def serve(service: object, plan: object) -> int:
+async def serve(service: object, plan: object, profile: Path | None = None) -> int:
     from bot.ops.process import BotProcess
 
     process = BotProcess(service, plan)  # type: ignore[arg-type]
@@ -70,6 +70,16 @@ async def serve(service: object, plan: object) -> int:
     if ready.done():
         port = getattr(plan.slack, "port", None) if plan.slack else None  # type: ignore[attr-defined]
         print(f"BENCH READY port={port}" if port else "BENCH READY", file=sys.stderr, flush=True)
+        if profile is not None:  # the loop thread from ready to stop: no start-up in it
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+            try:
+                return await running
+            finally:
+                profiler.disable()
+                profiler.dump_stats(str(profile))
     else:
         ready.cancel()
     return await running
@@ -82,7 +92,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--discord-base", help="the fake's http://127.0.0.1:PORT (Discord)")
     parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
-    parser.add_argument("--profile", type=Path, help="write cProfile stats of the loop thread")
+    parser.add_argument(
+        "--profile", type=Path, help="write cProfile stats of the loop thread, ready to stop"
+    )
     args = parser.parse_args()
 
     if args.platform == "discord":
@@ -114,15 +126,7 @@ def main() -> int:
     )
     gc.collect()
     gc.freeze()  # as bot.runner.run does
-    if args.profile is None:
-        return asyncio.run(serve(service, plan))
-    import cProfile
-
-    profiler = cProfile.Profile()
-    try:
-        return profiler.runcall(asyncio.run, serve(service, plan))
-    finally:
-        profiler.dump_stats(str(args.profile))
+    return asyncio.run(serve(service, plan, args.profile))
 
 
 if __name__ == "__main__":
