@@ -260,11 +260,12 @@ async def run(args: argparse.Namespace) -> int:
     print()
     rows = common.print_tables(rows, args.rounds, acks=False)
     print("(times in ms; answers/s from the first push to the last reply)")
-    bench_p50, load_p50, load_cpu = common.core_cost(questions, args.knowledge)
+    bench_p50, load_p50, load_cpu, mix = common.core_cost(questions, args.knowledge)
     print(
         f"core alone (bench_core.py's whole respond p50 on its dev questions): {bench_p50:.2f} ms;"
         f" on this load's wordings: p50 {load_p50:.2f} ms, mean CPU {load_cpu:.2f} ms"
     )
+    print(f"the real core's replies to this load's wordings: {mix}")
     lines, met = common.verdicts(rows, bench_p50)
     print("targets:")
     print("\n".join(lines))

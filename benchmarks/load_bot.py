@@ -7,7 +7,7 @@
 Started by ``benchmarks/slack_load.py`` and ``benchmarks/discord_load.py``, not by hand.
 It builds the ``BotService`` the way ``bot.cli`` does, then, inside this process only:
 ``service.pool = WorkerPool(workers=N)``; with ``--core fixed`` the responder's ``screen``
-and ``finish`` return one precomputed ordinary answer, so everything but the core (the
+and ``finish`` return one precomputed answer (the first entry's), so everything but the core (the
 cooldown, listeners, storage, metrics, logging, rendering, the platform library) still
 runs. The rest is ``bot.ops.process.BotProcess``, the class ``ketamine-bot run`` uses,
 with the settings from the environment (``Settings``, no ``.env`` file). Prints
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import json
 import signal
@@ -30,8 +31,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-FIXED_QUESTION = "how fast does ketamine work"
-
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -40,14 +39,19 @@ def free_port() -> int:
 
 
 def fix_core(service: object) -> str:
-    """Replace the core's work with one precomputed ordinary answer; its kind."""
+    """Replace the core's work with one precomputed ordinary answer; its entry id.
+
+    The answer is the first entry's, screened as nothing urgent, so every mention gets the
+    same reply whatever the trained detectors would make of any one question.
+    """
     responder = service.responder  # type: ignore[attr-defined]
-    screened = responder.screen(FIXED_QUESTION)
-    reply = responder.finish(screened)
-    assert not screened.urgent, "the fixed reply must be an ordinary answer"
+    entry = next(iter(responder.knowledge.entries.values()))
+    screened = dataclasses.replace(responder.screen(entry.question), verdict=None)
+    reply = responder.answer(entry.id, entry.question)
+    assert not screened.urgent and reply.kind.value == "answer"
     responder.screen = lambda message: screened
     responder.finish = lambda screened_message: reply
-    return reply.kind.value
+    return entry.id
 
 
 async def serve(service: object, plan: object, profile: Path | None = None) -> int:
@@ -115,8 +119,8 @@ def main() -> int:
     service = BotService.from_directory(args.knowledge)
     service.pool = WorkerPool(workers=args.workers)
     if args.core == "fixed":
-        kind = fix_core(service)
-        print(f"core replaced by a fixed {kind} reply", file=sys.stderr, flush=True)
+        entry_id = fix_core(service)
+        print(f"core replaced by a fixed answer ({entry_id})", file=sys.stderr, flush=True)
     port = free_port() if args.platform == "slack" else None
     plan = plan_run(settings, args.platform, port=port)
     if args.platform == "discord":

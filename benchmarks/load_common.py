@@ -10,6 +10,7 @@ the server process) just before the measured load and once its last answer has a
 from __future__ import annotations
 
 import asyncio
+import collections
 import gc
 import json
 import os
@@ -363,9 +364,10 @@ def server_command(variant: Variant, platform_name: str, extra: list[str]) -> li
     ]
 
 
-def core_cost(questions: list[str], knowledge: Path) -> tuple[float, float, float]:
+def core_cost(questions: list[str], knowledge: Path) -> tuple[float, float, float, str]:
     """The core alone, one message at a time: bench_core's respond p50 (ms, its dev
-    questions), and on this load's own questions the wall p50 and mean CPU (ms)."""
+    questions); on this load's own questions the wall p50 and mean CPU (ms), and the
+    kinds of reply they get."""
     sys.path.insert(0, str(BENCHMARKS))
     sys.path.insert(0, str(ROOT))
     from bench_core import time_calls  # the same timing loop as benchmarks/bench_core.py
@@ -385,8 +387,10 @@ def core_cost(questions: list[str], knowledge: Path) -> tuple[float, float, floa
     for index in range(rounds):
         responder.respond(questions[index % len(questions)])
     load_cpu = (time.thread_time() - started) * 1000 / rounds
+    kinds = collections.Counter(responder.respond(text).kind.value for text in questions)
     gc.unfreeze()
-    return bench_p50, load_p50, load_cpu
+    mix = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
+    return bench_p50, load_p50, load_cpu, mix
 
 
 def header(argv: list[str], description: str) -> None:
