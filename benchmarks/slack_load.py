@@ -49,6 +49,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import sys
@@ -68,6 +69,7 @@ from bot.knowledge import load_knowledge  # noqa: E402
 from tests.slack.fake_slack import Call, FakeSlack  # noqa: E402 - the same fake the tests use
 from tests.slack.slack_requests import BOT_TOKEN, SIGNING_SECRET, event_callback, sign  # noqa: E402
 
+RUNS = itertools.count(1)  # one per measurement: fresh event and member ids
 DEFAULT_VARIANTS = "echo,echo-lean,fixed,real1,real2,real2-2cores,replicas"
 
 
@@ -129,8 +131,13 @@ async def send_mentions(
     row: common.Row,
     sent_at: dict[tuple[str, str], float],
     by_user: dict[str, tuple[str, str]],
+    run: int = 0,
 ) -> None:
-    """Send one signed mention per number from ``clients`` connections, waiting for acks."""
+    """Send one signed mention per number from ``clients`` connections, waiting for acks.
+
+    Event and member ids carry ``run``: replicas sharing PostgreSQL remember the events
+    and cooldowns of earlier measurements, and must see only new ones.
+    """
     queue = list(reversed(numbers))
 
     async def client(client_number: int) -> None:
@@ -141,13 +148,15 @@ async def send_mentions(
                 channel, ts = f"C{client_number:04d}", f"1700000000.{number:06d}"
                 event = {
                     "type": "app_mention",
-                    "user": f"U{number:07d}",  # one member each: no cooldown applies
+                    "user": f"U{run:03d}{number:07d}",  # one member each: no cooldown applies
                     "text": f"<@UBOT> {questions[number % len(questions)]}",
                     "ts": ts,
                     "channel": channel,
                     "event_ts": ts,
                 }
-                body = json.dumps(event_callback(event, event_id=f"Ev{number:08d}")).encode()
+                body = json.dumps(
+                    event_callback(event, event_id=f"Ev{run:03d}{number:08d}")
+                ).encode()
                 headers = {**sign(body.decode()), "Content-Type": "application/json"}
                 by_user[event["user"]] = (channel, ts)
                 started = time.perf_counter()
@@ -172,6 +181,7 @@ async def measure(
     workdir: Path,
 ) -> common.Row:
     row = common.Row(variant)
+    run = next(RUNS)
     fake = TimedFakeSlack()
     await fake.start()
     environ = {
@@ -228,6 +238,7 @@ async def measure(
             warm,
             {},
             fake.by_user,
+            run,
         )
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(fake.all_answered.wait(), args.answer_timeout)
@@ -243,7 +254,7 @@ async def measure(
         fake.expect(args.events if answers else 0)
         numbers = range(100_000, 100_000 + args.events)
         started = time.perf_counter()
-        await send_mentions(urls, numbers, args.clients, questions, row, sent_at, fake.by_user)
+        await send_mentions(urls, numbers, args.clients, questions, row, sent_at, fake.by_user, run)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(fake.all_answered.wait(), args.answer_timeout)
         last = max(fake.answered_at.values(), default=time.perf_counter())
