@@ -68,10 +68,23 @@ class Task:
     false_alarms: float = 0.0
     # Messages of these categories from the other corpora teach this detector "no" too.
     borrowed_negatives: tuple[str, ...] = ()
+    # If set, the lowest band is raised until at most this share of the knowledge base's own
+    # wordings (ordinary questions the bot exists to answer) reach it: a recall target chosen
+    # on a corpus full of hard negatives would otherwise check in on everyday questions.
+    ordinary_flagged: float | None = None
 
 
 TASKS = (
-    Task("crisis", "tests/data/safety", "crisis", "check_in", 0.99, "crisis", 0.004),
+    Task(
+        "crisis",
+        "tests/data/safety",
+        "crisis",
+        "check_in",
+        0.99,
+        "crisis",
+        0.004,
+        ordinary_flagged=0.01,
+    ),
     Task(
         "advice",
         "tests/data/advice",
@@ -99,6 +112,21 @@ def task_messages(task: Task, repository: Path) -> list[Labelled]:
                     if m.category in task.borrowed_negatives and m.label != other.positive
                 ]
     return messages
+
+
+def knowledge_wordings(repository: Path) -> list[str]:
+    """Every question and phrasing in ``knowledge/``: ordinary questions, never a crisis."""
+    import yaml
+
+    knowledge = repository / "knowledge"
+    wordings: list[str] = []
+    for path in [*sorted((knowledge / "entries").glob("*.yaml")), knowledge / "not-covered.yaml"]:
+        if not path.exists():
+            continue
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for item in document.get("entries", []) + document.get("topics", []):
+            wordings += [item.get("question", ""), *item.get("phrasings", [])]
+    return [wording for wording in wordings if wording]
 
 
 def threshold_for_recall(scores: np.ndarray, labels: np.ndarray, recall: float) -> float:
@@ -217,7 +245,13 @@ def train_all(
         rows = tasks == index
         pipeline = _ngram_pipeline()
         pipeline.fit(list(texts[rows]), labels[rows])  # type: ignore[attr-defined]
-        content = _detector(task, repository, blended[rows], labels[rows], recipe, folds)
+        ordinary = None
+        if task.ordinary_flagged is not None:
+            wordings = knowledge_wordings(repository)
+            ordinary = (
+                predict(pooled, wordings)[:, index] + pipeline.predict_proba(wordings)[:, 1]  # type: ignore[attr-defined]
+            ) / 2
+        content = _detector(task, repository, blended[rows], labels[rows], recipe, folds, ordinary)
         content.update(
             layers=[head_layer(pooled, index)],
             ngrams=ngram_head(pipeline),
@@ -236,9 +270,19 @@ def _detector(
     labels: np.ndarray,
     recipe: Recipe,
     folds: int,
+    ordinary: np.ndarray | None = None,
 ) -> dict[str, object]:
-    """Thresholds and out-of-fold figures for one detector, and what it was trained on."""
+    """Thresholds and out-of-fold figures for one detector, and what it was trained on.
+
+    ``ordinary`` holds the final model's scores for the knowledge base's own wordings.
+    """
     lowest = threshold_for_recall(scores, labels, task.recall)
+    recall_first = lowest
+    if ordinary is not None and task.ordinary_flagged is not None:
+        everyday = threshold_for_false_alarms(
+            ordinary, np.zeros(len(ordinary), dtype=int), task.ordinary_flagged
+        )
+        lowest = max(lowest, everyday)
     thresholds = {task.lowest: round(lowest, 6)}
     if task.surer is not None:
         surer = threshold_for_false_alarms(scores, labels, task.false_alarms)
@@ -249,6 +293,12 @@ def _detector(
         "folds": float(folds),
         "epochs": float(recipe.epochs),
     }
+    if lowest != recall_first:
+        development[f"{task.lowest}_recall_first"] = round(recall_first, 6)
+    if ordinary is not None:
+        development[f"ordinary_wordings_at_{task.lowest}"] = round(
+            float((ordinary >= lowest).mean()), 4
+        )
     for name, value in thresholds.items():
         development[f"recall_at_{name}"] = round(flagged_share(scores, labels, value, 1), 4)
         development[f"false_at_{name}"] = round(flagged_share(scores, labels, value, 0), 4)
