@@ -1,0 +1,50 @@
+"""How training chooses the check-in band (no torch needed: scores are given)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bot.training.finetune import Recipe
+from bot.training.train import TASKS, _detector, knowledge_wordings
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+CRISIS = next(task for task in TASKS if task.name == "crisis")
+
+
+def test_knowledge_wordings_are_every_question_and_phrasing_including_not_covered():
+    wordings = knowledge_wordings(REPOSITORY)
+    not_covered = yaml.safe_load((REPOSITORY / "knowledge/not-covered.yaml").read_text())
+    first_topic = not_covered["topics"][0]
+    assert set(first_topic["phrasings"]) <= set(wordings)
+    entries = yaml.safe_load((REPOSITORY / "knowledge/entries/future.yaml").read_text())
+    entry = entries["entries"][0]
+    assert {entry["question"], *entry["phrasings"]} <= set(wordings)
+
+
+def _scores() -> tuple[np.ndarray, np.ndarray]:
+    crisis = np.linspace(0.3, 1.0, 100)
+    calm = np.linspace(0.0, 0.5, 100)
+    return np.concatenate([crisis, calm]), np.array([1] * 100 + [0] * 100)
+
+
+def test_check_in_band_is_raised_until_one_percent_of_ordinary_wordings_reach_it():
+    scores, labels = _scores()
+    ordinary = np.linspace(0.0, 0.8, 200)  # the top 1% of these sit above 0.792
+    content = _detector(CRISIS, REPOSITORY, scores, labels, Recipe(), 3, ordinary)
+    band = content["thresholds"]["check_in"]
+    assert (ordinary >= band).mean() <= 0.01
+    assert band > 0.78
+    development = content["development"]
+    assert development["check_in_recall_first"] < band
+    assert development["ordinary_wordings_at_check_in"] <= 0.01
+
+
+def test_recall_first_band_stays_when_ordinary_wordings_score_low():
+    scores, labels = _scores()
+    ordinary = np.full(50, 0.01)
+    content = _detector(CRISIS, REPOSITORY, scores, labels, Recipe(), 3, ordinary)
+    assert content["thresholds"]["check_in"] == round(float(np.sort(scores[:100])[1]), 6)
+    assert "check_in_recall_first" not in content["development"]
