@@ -41,12 +41,20 @@ class DiscordSettings:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> DiscordSettings:
-        """Read and check the token, the guild, and how this process shards (see README)."""
+        """Read and check the token, the guild, and how this process shards (see README).
+
+        Checked in the order ``config check`` lists them, token first: the first problem
+        is the one reported, and a malformed ``SHARD_COUNT`` is named by the shared
+        settings too, while a bad token is named only here.
+        """
+        token = _token(environ.get(TOKEN_VARIABLE, ""))
+        guild_id = _guild_id(environ.get(GUILD_VARIABLE, ""))
+        sharded = _flag(SHARDED_VARIABLE, environ.get(SHARDED_VARIABLE, ""))
         count = _shard_count(environ.get(SHARD_COUNT_VARIABLE, ""))
         return cls(
-            token=_token(environ.get(TOKEN_VARIABLE, "")),
-            guild_id=_guild_id(environ.get(GUILD_VARIABLE, "")),
-            sharded=_flag(SHARDED_VARIABLE, environ.get(SHARDED_VARIABLE, "")),
+            token=token,
+            guild_id=guild_id,
+            sharded=sharded,
             shard_count=count,
             shard_ids=_shard_ids(environ.get(SHARD_IDS_VARIABLE, ""), count),
         )
