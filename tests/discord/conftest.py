@@ -16,6 +16,7 @@ from discord.gateway import DiscordWebSocket
 from bot.adapters.discord import KetamineCog
 from bot.adapters.discord.config import DiscordSettings
 from bot.adapters.discord.runner import build_bot
+from bot.core.cooldown import Cooldown
 from bot.core.reply import ReplyKind
 from bot.core.service import BotService
 from tests.discord.fake_discord import FakeDiscord, Recorded
@@ -90,6 +91,40 @@ def embed_of(request: Recorded) -> dict[str, Any]:
 def text_of(request: Recorded) -> str:
     """Everything a reader could see in a sent message: content, embeds, buttons."""
     return json.dumps(request.body, ensure_ascii=False)
+
+
+class ReadingTime:
+    """The member's cooldown on a clock the test moves: reading an answer takes time.
+
+    The core counts every question, private ones too, against the per-member cooldown;
+    a member who presses "Share in channel" has read the answer first.
+    """
+
+    def __init__(self, service: BotService) -> None:
+        self.now = 1000.0
+        self.seconds = service.knowledge.limits.cooldown_seconds
+        service.cooldown = Cooldown(self.seconds, lambda: self.now)
+
+    def passes(self) -> None:
+        """Let the cooldown run out, as it does while the member reads."""
+        self.now += self.seconds
+
+
+ADVICE_QUESTIONS = [
+    "what dose of ketamine should my husband get",
+    "is it safe for me to take ketamine while pregnant",
+    "should i stop my sertraline before ketamine",
+    "can i mix ketamine with my zoloft",
+]
+
+
+def advice_question(service: BotService) -> str:
+    """A personal medical question the safety screen answers with advice and a suggestion."""
+    for candidate in ADVICE_QUESTIONS:
+        reply = service.responder.respond(candidate)
+        if reply.kind is ReplyKind.ADVICE and reply.suggestions:
+            return candidate
+    raise AssertionError("no advice question gets an advice reply with a related entry")
 
 
 def clarifying_question(service: BotService) -> str:

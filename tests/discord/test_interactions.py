@@ -13,6 +13,7 @@ from bot.core.service import BotService
 from tests.discord import payloads
 from tests.discord.conftest import (
     MESSAGES,
+    ReadingTime,
     clarifying_question,
     connected,
     embed_of,
@@ -202,9 +203,11 @@ async def test_pressing_a_suggestion_under_a_private_reply_stays_private(
 async def test_share_posts_the_answer_publicly_naming_who_shared_it(
     fake: FakeDiscord, bot: commands.Bot, service: BotService
 ) -> None:
+    reading = ReadingTime(service)
     question, entry_id = a_question(service)
     await interact(fake, payloads.slash_command("ketamine", {"question": question}))
     posted = fake.messages[next(reversed(fake.messages))]
+    reading.passes()
 
     callback = await interact(fake, payloads.button_press(posted, f"ketamine:share:{entry_id}"))
 
@@ -221,10 +224,13 @@ async def test_share_posts_the_answer_publicly_naming_who_shared_it(
 async def test_sharing_again_straight_away_is_held_back_privately(
     fake: FakeDiscord, bot: commands.Bot, service: BotService
 ) -> None:
+    reading = ReadingTime(service)
     question, entry_id = a_question(service)
     await interact(fake, payloads.slash_command("ketamine", {"question": question}))
     posted = fake.messages[next(reversed(fake.messages))]
-    await interact(fake, payloads.button_press(posted, f"ketamine:share:{entry_id}"))
+    reading.passes()
+    shared = await interact(fake, payloads.button_press(posted, f"ketamine:share:{entry_id}"))
+    assert not shared.body["data"].get("flags")
 
     again = await interact(fake, payloads.button_press(posted, f"ketamine:share:{entry_id}"))
 

@@ -10,10 +10,16 @@ from discord.ext import commands
 from bot.adapters.discord import KetamineCog
 from bot.adapters.discord.render import render_notice, render_plain, render_reply
 from bot.adapters.discord.runner import bot_intents
-from bot.core.reply import ReplyKind
 from bot.core.service import Asked, BotService
 from tests.discord import payloads
-from tests.discord.conftest import MESSAGES, connected, embed_of, post_message, text_of
+from tests.discord.conftest import (
+    MESSAGES,
+    advice_question,
+    connected,
+    embed_of,
+    post_message,
+    text_of,
+)
 from tests.discord.fake_discord import FakeDiscord
 
 NO_PINGS = {"parse": [], "replied_user": False}
@@ -236,10 +242,10 @@ async def test_channel_without_embed_links_gets_plain_text_with_every_part(
 async def test_suggestions_come_with_buttons(
     fake: FakeDiscord, bot: commands.Bot, service: BotService
 ) -> None:
-    reply = service.responder.respond("what dose should i take")
-    assert reply.kind is ReplyKind.ADVICE and reply.suggestions
+    question = advice_question(service)
+    reply = service.responder.respond(question)
 
-    [sent] = await post_message(fake, payloads.mention("what dose should i take"))
+    [sent] = await post_message(fake, payloads.mention(question))
 
     [row] = sent.body["components"]
     assert [button["custom_id"] for button in row["components"]] == [

@@ -171,8 +171,9 @@ async def test_unanswered_lists_grouped_questions_for_moderators(
     mods: SlackHarness, live_service: BotService, store: Store
 ) -> None:
     live_service.listeners.append(store.record)
-    for question in ["can my cat eat lasagna", "can my cat eat lasagne?", "who won <football>"]:
-        live_service.ask(question, platform="slack", member="slack:T1:U1")
+    wordings = ["can my cat eat lasagna", "can my cat eat lasagne?", "who won <football>"]
+    for member, question in enumerate(wordings):  # one member each: no cooldown between
+        live_service.ask(question, platform="slack", member=f"slack:T1:U{member}")
 
     reply = await command(mods, "/ketamine-unanswered", "7", user=MODERATOR)
 
