@@ -57,34 +57,47 @@ class SentenceEncoder:
             str(model_path), options, providers=["CPUExecutionProvider"]
         )
         self._tokenizer: Tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        self._tokenizer.no_padding()  # pad per batch below, not to a fixed length
+        self._tokenizer.no_padding()  # each text runs alone (see ``encode``): never padded
         self._tokenizer.enable_truncation(MAX_TOKENS)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Return one unit-length float32 row per text, in order."""
+        """Return one unit-length float32 row per text, in order.
+
+        Each text runs through the model on its own. The int8 encoder quantizes its
+        activations with one scale per tensor, computed at run time over the whole batch
+        (padding included), so a text batched with others, even others of its own length,
+        gets a slightly different vector: a member's reply must not depend on who else was
+        encoded alongside them. One short message costs about 2 ms either way.
+        """
+        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(list(texts))
-        width = max(len(encoding.ids) for encoding in encodings)
-        ids = np.zeros((len(texts), width), dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(None, feeds)[0]
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+            return vectors
+        for row, encoding in enumerate(self._tokenizer.encode_batch(list(texts))):
+            vectors[row] = self._one(encoding.ids)
+        return vectors
+
+    def _one(self, token_ids: Sequence[int]) -> np.ndarray:
+        """The mean-pooled, unit-length vector of one tokenized text (no padding)."""
+        ids = np.asarray([token_ids], dtype=np.int64)
+        feeds = {
+            "input_ids": ids,
+            "attention_mask": np.ones_like(ids),
+            "token_type_ids": np.zeros_like(ids),
+        }
+        hidden = self._session.run(None, feeds)[0][0]
+        pooled = hidden.mean(axis=0) if len(hidden) else np.zeros(DIMENSIONS, np.float32)
+        return (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
 
     def encode_many(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Many texts in batches of similar length, so padding wastes little work."""
-        order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
+        """Many texts, each encoded on its own as in ``encode``.
+
+        ``batch_size`` only bounds how many texts are tokenized at once; batching the
+        model itself would make a vector depend on its neighbours (see ``encode``).
+        """
+        step = max(batch_size, 1)
         vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            vectors[chunk] = self.encode([texts[index] for index in chunk])
+        for start in range(0, len(texts), step):
+            vectors[start : start + step] = self.encode(texts[start : start + step])
         return vectors
 
 
