@@ -14,7 +14,8 @@ from tests.storage.conftest import SECRET, START, FakeClock
 
 CRISIS = "I want to end my life tonight, nobody at home knows"
 ADVICE = "how much ketamine should I take for my flashbacks"
-FALLBACK = "is ketamine legal in canada"
+# An adjacent topic the article does not cover: the bot keeps its text for the moderators.
+UNANSWERED = "is ketamine legal in canada"
 SLACK_MEMBER = "U0PRIVATE42"
 DISCORD_MEMBER = "802934578120347659"
 
@@ -31,8 +32,8 @@ def ask_everything(service: BotService, store: Store) -> None:
         for message, kind in ((CRISIS, "crisis"), (ADVICE, "advice")):
             reply = service.ask(message, platform=platform, member=member, limited=False).reply
             assert reply is not None and reply.kind.value == kind, message
-    reply = service.ask(FALLBACK, platform="slack", member=SLACK_MEMBER, limited=False).reply
-    assert reply is not None and reply.kind.value == "fallback"
+    reply = service.ask(UNANSWERED, platform="slack", member=SLACK_MEMBER, limited=False).reply
+    assert reply is not None and reply.kind.value == "not_covered"
     store.vote(
         member=SLACK_MEMBER, message_ref="C0SHARED/1712345678.000100", entry_id="x", helpful=True
     )
@@ -48,7 +49,7 @@ def test_no_crisis_or_advice_text_and_no_raw_member_id_in_the_database_file(tmp_
     store.close()
 
     kept = database_bytes(path)
-    assert FALLBACK.encode() in kept  # the file is readable: the test would see a leak
+    assert UNANSWERED.encode() in kept  # the file is readable: the test would see a leak
     for private in (CRISIS, ADVICE, "end my life", "should I take", "flashbacks"):
         assert private.encode() not in kept, private
     for identifier in (SLACK_MEMBER, DISCORD_MEMBER, "C0SHARED", "1229876543210987654"):
@@ -65,7 +66,7 @@ def test_every_stored_row_is_free_of_private_text_on_any_database(store, service
             *connection.execute(select(votes)).mappings(),
         ]
     everything = repr(rows)
-    assert FALLBACK in everything
+    assert UNANSWERED in everything
     for private in (
         CRISIS,
         ADVICE,
@@ -76,8 +77,8 @@ def test_every_stored_row_is_free_of_private_text_on_any_database(store, service
     ):
         assert private not in everything, private
     kinds = [row["kind"] for row in rows if "kind" in row]
-    assert sorted(kinds) == ["advice", "advice", "crisis", "crisis", "fallback"]
-    assert [row["text"] for row in rows if "kind" in row and row["text"]] == [FALLBACK]
+    assert sorted(kinds) == ["advice", "advice", "crisis", "crisis", "not_covered"]
+    assert [row["text"] for row in rows if "kind" in row and row["text"]] == [UNANSWERED]
 
 
 def test_purged_text_is_overwritten_in_the_file_not_just_unlinked(tmp_path, service):
@@ -86,12 +87,12 @@ def test_purged_text_is_overwritten_in_the_file_not_just_unlinked(tmp_path, serv
     clock = FakeClock(START)
     store = Store.open(f"sqlite:///{path}", secret=SECRET, clock=clock)
     service.listeners.append(store.record)
-    service.ask(FALLBACK, platform="slack", member=SLACK_MEMBER, limited=False)
+    service.ask(UNANSWERED, platform="slack", member=SLACK_MEMBER, limited=False)
     store.close()
-    assert FALLBACK.encode() in database_bytes(path)
+    assert UNANSWERED.encode() in database_bytes(path)
 
     store = Store.open(f"sqlite:///{path}", secret=SECRET, clock=clock)
     assert store.purge(now=START + dt.timedelta(days=91)) == 1
     store.close()
 
-    assert FALLBACK.encode() not in database_bytes(path)
+    assert UNANSWERED.encode() not in database_bytes(path)

@@ -66,7 +66,7 @@ def test_everything_survives_a_restart(open_store, recording_service):
     first = open_store()
     recording_service.listeners[:] = [first.record]
     ask(recording_service, "how fast does ketamine work for ptsd", "answer")
-    ask(recording_service, "is ketamine legal in canada", "fallback")
+    ask(recording_service, "is ketamine legal in canada", "not_covered")
     first.vote(member="U1", message_ref="C1/1.000", entry_id="ketamine-speed", helpful=True)
     first.close()
 
@@ -104,7 +104,7 @@ def test_two_bot_processes_sharing_a_database_see_each_others_votes(open_store):
 
 def test_daily_counts_are_per_utc_day_and_reply_kind(recording_service, store, clock):
     ask(recording_service, "how fast does ketamine work for ptsd", "answer")
-    ask(recording_service, "is ketamine legal in canada", "fallback")
+    ask(recording_service, "is ketamine legal in canada", "not_covered")
     clock.advance(days=1)
     ask(recording_service, "how fast does ketamine work for ptsd", "answer")
     ask(recording_service, "is ketamine therapy safe?", "answer")
@@ -114,7 +114,7 @@ def test_daily_counts_are_per_utc_day_and_reply_kind(recording_service, store, c
 
     assert store.daily_counts(days=60) == [
         (dt.date(2026, 3, 2), "answer", 1),
-        (dt.date(2026, 3, 2), "fallback", 1),
+        (dt.date(2026, 3, 2), "not_covered", 1),
         (dt.date(2026, 3, 3), "answer", 2),
         (dt.date(2026, 3, 3), "crisis", 1),
         (dt.date(2026, 4, 12), "advice", 1),
@@ -126,7 +126,7 @@ def test_records_older_than_the_retention_period_are_purged(open_store, recordin
     store = open_store(retention_days=90)
     recording_service.listeners[:] = [store.record]
     ask(recording_service, "how fast does ketamine work for ptsd", "answer")
-    ask(recording_service, "is ketamine legal in canada", "fallback")
+    ask(recording_service, "is ketamine legal in canada", "not_covered")
     store.vote(member="U1", message_ref="C1/1.000", entry_id="ketamine-speed", helpful=True)
     clock.advance(days=60)
     ask(recording_service, "is ketamine therapy safe?", "answer")
