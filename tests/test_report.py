@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.core.reply import ReplyKind
 from bot.core.service import BotService
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.moderation.page import render_html
@@ -77,11 +78,11 @@ def seed(store: Store, knowledge: KnowledgeBase, clock: FakeClock | None = None)
     ask("is ketamine therapy safe?", "answer", "ketamine-is-it-safe")
     day(-1)
     ask("how fast does ketamine work for ptsd", "answer", "ketamine-speed")
-    ask("is ketamine legal in canada", "fallback")
-    ask("Is ketamine legal in Canada", "fallback")
+    ask("is ketamine legal in canada", "not_covered")
+    ask("Is ketamine legal in Canada", "not_covered")
     ask("I want to end my life tonight", "crisis")
     day(0)
-    ask("does ketamine help with nightmares", "clarify")
+    ask("does it help with sleep", "clarify")
     ask(SCRIPT, "clarify")
     ask("how much ketamine should I take for my flashbacks", "advice")
     for member, helpful in (("U1", True), ("U2", False), ("U3", True), ("U3", False)):
@@ -152,10 +153,10 @@ def test_the_html_page_shows_entries_votes_stale_entries_queue_and_chart(
         "<title>2026-02-28 · answer: 3</title></rect>",
         '<rect x="470.2" y="147.0" width="68.1" height="45.0" fill="#009E73">'
         "<title>2026-03-01 · answer: 1</title></rect>",
-        '<rect x="470.2" y="57.0" width="68.1" height="90.0" fill="#E69F00">'
-        "<title>2026-03-01 · fallback: 2</title></rect>",
-        '<rect x="470.2" y="12.0" width="68.1" height="45.0" fill="#D55E00">'
+        '<rect x="470.2" y="102.0" width="68.1" height="45.0" fill="#D55E00">'
         "<title>2026-03-01 · crisis: 1</title></rect>",
+        '<rect x="470.2" y="12.0" width="68.1" height="90.0" fill="#F0E442">'
+        "<title>2026-03-01 · not_covered: 2</title></rect>",
         '<rect x="555.4" y="102.0" width="68.1" height="90.0" fill="#56B4E9">'
         "<title>2026-03-02 · clarify: 2</title></rect>",
         '<rect x="555.4" y="57.0" width="68.1" height="45.0" fill="#CC79A7">'
@@ -184,11 +185,11 @@ def test_the_markdown_report_has_the_same_figures(seeded_store, seeded_knowledge
 
     for fragment in (
         "# Knowledge report\n",
-        "## Questions per day (last 7 days)\n\n| Day | answer | clarify | fallback | crisis | "
-        "advice | Total |\n|---|---:|---:|---:|---:|---:|---:|\n"
+        "## Questions per day (last 7 days)\n\n| Day | answer | clarify | crisis | advice | "
+        "not_covered | Total |\n|---|---:|---:|---:|---:|---:|---:|\n"
         "| 2026-02-28 | 3 | 0 | 0 | 0 | 0 | 3 |\n"
-        "| 2026-03-01 | 1 | 0 | 2 | 1 | 0 | 4 |\n"
-        "| 2026-03-02 | 0 | 2 | 0 | 0 | 1 | 3 |\n\n"
+        "| 2026-03-01 | 1 | 0 | 1 | 0 | 2 | 4 |\n"
+        "| 2026-03-02 | 0 | 2 | 0 | 1 | 0 | 3 |\n\n"
         "10 questions; days without questions are left out.",
         "| 2 | 1 | Is ketamine legal in Canada |",
         "| 1 | 1 | &lt;script&gt;alert(1)&lt;/script&gt; &amp; does it help cats? |",
@@ -212,12 +213,34 @@ def test_an_empty_database_says_so_instead_of_drawing_an_empty_chart(tmp_path, s
     assert "No questions in this period." in text
 
 
+def test_every_reply_kind_has_a_colour_of_its_own_in_the_chart(tmp_path, seeded_knowledge):
+    """A day with one question of every kind: each bar segment and legend swatch differs."""
+    with Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}", secret=b"s") as store:
+        now = store.now()
+        store.insert_questions(
+            [
+                {"asked_at": now, "day": now.date(), "platform": "slack", "kind": kind.value}
+                for kind in ReplyKind
+            ]
+        )
+        page = render_html(build_report(store, seeded_knowledge, days=1))
+
+    # colour -> kind: two kinds drawn in one colour would leave one of them out
+    fills = dict(re.findall(r'fill="(#[0-9A-F]{6})"><title>\S+ · (\w+): 1</title>', page))
+    swatches = re.findall(r'background:(#[0-9A-F]{6})"></span>(\w+)</li>', page)
+    assert sorted(fills.values()) == sorted(kind.value for kind in ReplyKind)
+    assert dict(swatches) == fills
+
+
 def test_a_member_cannot_inject_markdown_into_the_report(tmp_path, seeded_knowledge):
     store = Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}", secret=b"s")
     service = BotService(seeded_knowledge)
     service.listeners.append(store.record)
     service.ask(
-        "is ketamine | legal [here](javascript:x) **now**", platform="slack", member="U1", limited=False
+        "is ketamine | legal [here](javascript:x) **now**",
+        platform="slack",
+        member="U1",
+        limited=False,
     )
     text = render_markdown(build_report(store, seeded_knowledge))
     store.close()

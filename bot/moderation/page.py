@@ -15,12 +15,17 @@ KIND_COLOURS = {
     "clarify": "#56B4E9",
     "fallback": "#E69F00",
     "crisis": "#D55E00",
+    "check_in": "#000000",
     "advice": "#CC79A7",
+    "not_covered": "#F0E442",
     "sources": "#0072B2",
     "help": "#999999",
 }
-"""Okabe-Ito colours, told apart with every common colour-vision deficiency."""
-OTHER_COLOUR = "#000000"
+"""Okabe-Ito colours (and a grey), told apart with every common colour-vision deficiency.
+
+Every reply kind has its own, so no two kinds in a stacked bar look alike."""
+OTHER_COLOUR = "#CCCCCC"
+"""For a kind this version does not know (rows written by a newer bot)."""
 
 CHART_WIDTH = 640
 CHART_HEIGHT = 220
