@@ -2,8 +2,12 @@
 
 Used by ``ketamine-bot evaluate FILE`` (a moderator checking an edit, or README's figures
 on the frozen test splits) and by the tests that guard the dev sets. Two file shapes:
-- ``questions: [{q, expect}]``: ``expect`` is an entry id, ``not_covered`` (a topic next
-  to the article's that it does not cover) or ``out_of_scope``;
+- ``questions: {expect: [question, ...]}``: questions grouped under what the bot must do
+  with them, an entry id, ``not_covered`` (a topic next to the article's that it does not
+  cover) or ``out_of_scope``. Labels are mapping keys, never string values, so a checker
+  that compares the strings of a held-out file with the knowledge base's never reads them
+  (entry ids such as ``risk-side-effects`` would otherwise look like shared phrases). The
+  older list shape ``questions: [{q, expect}]`` is still read;
 - ``messages: [{text, label}]``: ``label`` is ``crisis`` / ``not_crisis`` or
   ``advice`` / ``general``.
 """
@@ -65,7 +69,14 @@ def load_cases(path: Path | str) -> list[Case]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     if "messages" in data:
         return [Case(str(item["text"]), str(item["label"])) for item in data["messages"]]
-    return [Case(str(item["q"]), str(item["expect"])) for item in data.get("questions", [])]
+    questions = data.get("questions") or {}
+    if isinstance(questions, dict):
+        return [
+            Case(str(text), str(expect))
+            for expect, texts in questions.items()
+            for text in texts or []
+        ]
+    return [Case(str(item["q"]), str(item["expect"])) for item in questions]
 
 
 def _got(kind: ReplyKind, entry_id: str | None) -> str:

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from rapidfuzz import fuzz, process
 
+from bot.evaluation import load_cases
 from bot.training.corpus import fold, read_messages
 from bot.training.split import NEAR_DUPLICATE
 
@@ -52,7 +53,9 @@ def _near_repeats(held_out: list[str], tuned_on: list[str]) -> list[tuple[str, s
 def test_no_test_message_appears_in_train_dev_or_the_knowledge_base(corpus: str):
     folder = DATA / corpus
     test = {fold(m.text) for m in read_messages(folder / "test.yaml")}
-    tuned = [fold(m.text) for split in ("train", "dev") for m in read_messages(folder / f"{split}.yaml")]
+    tuned = [
+        fold(m.text) for split in ("train", "dev") for m in read_messages(folder / f"{split}.yaml")
+    ]
     assert not test & set(tuned)
     assert not test & _safety_wordings()
     assert _near_repeats(sorted(test), tuned) == []
@@ -73,7 +76,9 @@ def test_the_everyday_set_is_apart_from_everything_tuned_on():
 
 def test_the_crisis_corpus_is_large_and_mostly_hard_negatives():
     messages = [
-        m for split in ("train", "dev", "test") for m in read_messages(DATA / "safety" / f"{split}.yaml")
+        m
+        for split in ("train", "dev", "test")
+        for m in read_messages(DATA / "safety" / f"{split}.yaml")
     ]
     labels = Counter(m.label for m in messages)
     assert set(labels) == {"crisis", "not_crisis"}
@@ -81,15 +86,27 @@ def test_the_crisis_corpus_is_large_and_mostly_hard_negatives():
     assert labels["not_crisis"] >= len(messages) / 2
 
 
-def _questions(name: str) -> list[dict[str, str]]:
-    return yaml.safe_load((DATA / "questions" / name).read_text(encoding="utf-8"))["questions"]
+def _questions(name: str) -> list[str]:
+    return [case.text for case in load_cases(DATA / "questions" / name)]
 
 
 def test_matching_test_questions_are_not_knowledge_base_wordings():
-    test = [fold(item["q"]) for item in _questions("test.yaml")]
-    dev = [fold(item["q"]) for item in _questions("dev.yaml")]
+    test = [fold(text) for text in _questions("test.yaml")]
+    dev = [fold(text) for text in _questions("dev.yaml")]
     wordings = sorted(_knowledge_wordings())
     assert len(test) >= 200 and len(dev) >= 400
     assert not set(test) & (set(dev) | set(wordings))
     assert _near_repeats(test, wordings) == []
     assert _near_repeats(test, dev) == []
+
+
+@pytest.mark.parametrize("name", ["dev.yaml", "test.yaml"])
+def test_question_labels_are_keys_naming_an_entry_or_a_reply_kind(name: str):
+    """Labels are mapping keys (never string values a leak checker reads), each one real."""
+    from bot.knowledge import load_knowledge
+
+    data = yaml.safe_load((DATA / "questions" / name).read_text(encoding="utf-8"))
+    assert isinstance(data["questions"], dict)
+    entries = load_knowledge(KNOWLEDGE).entries
+    labels = {case.expect for case in load_cases(DATA / "questions" / name)}
+    assert labels - set(entries) - {"not_covered", "out_of_scope"} == set()
