@@ -357,10 +357,17 @@ class EncoderRef(Strict):
 
 
 class ReferenceVector(Strict):
-    """A sentence and the float model's vector for it, to pin the exported encoder against."""
+    """A sentence and the float model's vector for it, to pin the exported encoder against.
+
+    ``exported`` is what the exported int8 encoder itself gave, read the way the bot reads
+    it, when the file was written (older files lack it until ``python -m bot.training
+    references`` adds it): int8 rounding keeps the two apart by a few hundredths, so the
+    float vector shows the export is the right model and ``exported`` pins it tightly.
+    """
 
     text: Text
     vector: list[float] = Field(min_length=1)
+    exported: list[float] | None = Field(default=None, min_length=1)
 
 
 class NgramAnalyzer(Strict):

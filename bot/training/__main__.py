@@ -2,21 +2,31 @@
 
 ``split INCOMING FOLDER`` splits new corpus files once into train/dev/test;
 ``add INCOMING FOLDER`` appends later messages to the train split (never to test);
-``train [--folds N] [--epochs N]`` fine-tunes the encoder and writes ``knowledge/models/``.
+``train [--folds N] [--epochs N]`` fine-tunes the encoder and writes ``knowledge/models/``;
+``references [--knowledge DIR]`` records the exported encoder's own reference vectors in
+detector files written before training did so (no retraining, a second or two).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from bot.knowledge.loader import default_knowledge_dir
-from bot.knowledge.models import MODELS_FOLDER
+from bot.knowledge.models import DETECTORS, MODELS_FOLDER
+from bot.knowledge.schema import DetectorFile
 from bot.training.corpus import Labelled, fold, read_messages, read_split, write_messages
 from bot.training.finetune import Recipe
 from bot.training.split import SEED, near_repeats, split_messages
-from bot.training.train import train_all
+from bot.training.train import (
+    INT8_FLOOR,
+    int8_agreement,
+    reference_vectors,
+    train_all,
+    write_detector,
+)
 
 HEADERS = {
     "train": "Training split: the detector learns from these. Add new messages here or to dev.",
@@ -79,6 +89,44 @@ def train(folds: int, epochs: int) -> int:
     return 0
 
 
+def references(knowledge: Path) -> int:
+    """Add the exported encoder's own vectors to each detector's float reference vectors.
+
+    The float vectors stay as training wrote them; the new ones pin the int8 encoder as the
+    bot reads it. Refuses (exit 1, nothing written) when the encoder does not match the
+    float vectors, so a wrong model or layer can never be pinned as right.
+    """
+    import numpy as np
+
+    from bot.core.encoder import encoder_for
+
+    models = knowledge / MODELS_FOLDER
+    updated: dict[Path, dict[str, object]] = {}
+    for name in DETECTORS:
+        path = models / f"{name}.json"
+        content = json.loads(path.read_text(encoding="utf-8"))
+        detector = DetectorFile.model_validate(content)
+        if not detector.references:
+            print(f"{path}: no reference vectors; retrain with: python -m bot.training train")
+            return 1
+        texts = [reference.text for reference in detector.references]
+        floats = np.array([reference.vector for reference in detector.references])
+        content["references"] = reference_vectors(texts, floats, encoder_for(knowledge, detector))
+        agreement = int8_agreement(content["references"])
+        if agreement < INT8_FLOOR:
+            print(
+                f"{path}: the exported encoder's lowest cosine to the float model is "
+                f"{agreement:.4f}, below {INT8_FLOOR}: retrain instead"
+            )
+            return 1
+        content.setdefault("development", {})["int8_cosine_min"] = round(agreement, 4)
+        updated[path] = content
+    for path, content in updated.items():
+        write_detector(content, path)
+        print(f"{path}: reference vectors recorded")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m bot.training")
@@ -94,11 +142,19 @@ def main(argv: list[str] | None = None) -> int:
     train_parser.add_argument(
         "--epochs", type=int, default=Recipe.epochs, help="fine-tuning epochs"
     )
+    references_parser = commands.add_parser(
+        "references", help="record the exported encoder's reference vectors (no retraining)"
+    )
+    references_parser.add_argument(
+        "--knowledge", type=Path, default=None, help="knowledge folder (default: the shipped one)"
+    )
     arguments = parser.parse_args(argv)
     if arguments.command == "split":
         return split(arguments.incoming, arguments.folder)
     if arguments.command == "add":
         return add(arguments.incoming, arguments.folder)
+    if arguments.command == "references":
+        return references(arguments.knowledge or default_knowledge_dir())
     return train(arguments.folds, arguments.epochs)
 
 

@@ -112,6 +112,7 @@ def fine_tune(
 def predict(pooled: _Pooled, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     """Every head's probability for every text (torch, float): shape (texts, heads)."""
     torch = pooled.torch
+    pooled.model.eval()  # dropout off: scores must be the model's, not a random draw
     scores = []
     with torch.no_grad():
         for start in range(0, len(texts), batch_size):
@@ -122,6 +123,7 @@ def predict(pooled: _Pooled, texts: Sequence[str], batch_size: int = 64) -> np.n
 
 def float_vectors(pooled: _Pooled, texts: Sequence[str]) -> np.ndarray:
     """Reference vectors from the float model, to pin the exported int8 one against."""
+    pooled.model.eval()
     with pooled.torch.no_grad():
         return pooled.vectors(list(texts)).numpy()
 
@@ -158,8 +160,12 @@ def export_int8(pooled: _Pooled, target: Path, scratch: Path) -> None:
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {name: {0: "batch", 1: "sequence"} for name in [*names, "last_hidden_state"]}
     float_path = scratch / "encoder-float.onnx"
+    # The wrapper starts in training mode, and ``torch.onnx.export`` restores the mode it
+    # found, recursively: without ``eval()`` here the model came back with dropout on, and
+    # the reference vectors and knowledge-wording scores computed after export were noise.
+    wrapper = _LastHiddenState(pooled.model).eval()
     torch.onnx.export(
-        _LastHiddenState(pooled.model),
+        wrapper,
         tuple(sample[name] for name in names),
         str(float_path),
         input_names=names,
@@ -169,7 +175,10 @@ def export_int8(pooled: _Pooled, target: Path, scratch: Path) -> None:
         dynamo=False,
     )
     target.parent.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(str(float_path), str(target), weight_type=QuantType.QInt8)
+    # One weight scale per output column, not per matrix: on all-MiniLM-L6-v2 this took the
+    # lowest float-vs-int8 cosine from 0.935 to 0.986 at the same size and speed (a single
+    # scale let a few large weights crush the rest; the fine-tuned model fell to 0.89).
+    quantize_dynamic(str(float_path), str(target), weight_type=QuantType.QInt8, per_channel=True)
 
 
 def save_tokenizer(pooled: _Pooled, target: Path) -> None:

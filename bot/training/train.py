@@ -8,7 +8,8 @@ One command (``python -m bot.training train``) does it all from the corpora in t
    failure, so the lowest band keeps recall at its target, and a surer band above it
    spends the false-alarm budget;
 3. fine-tune once more on everything, export the encoder to int8 ONNX, and write each
-   detector file with its heads, thresholds, the corpus hash and reference vectors.
+   detector file with its heads, thresholds, the corpus hash and reference vectors (the
+   float model's and the exported int8 encoder's own, so a test can pin both).
 The test splits are never read here.
 """
 
@@ -18,12 +19,13 @@ import datetime as dt
 import hashlib
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bot.core.encoder import SentenceEncoder
 from bot.knowledge.models import ENCODER_FILE, TOKENIZER_FILE, corpus_digest
 from bot.training.corpus import Labelled, read_split
 from bot.training.finetune import (
@@ -50,6 +52,36 @@ REFERENCE_TEXTS = (
     "should i stop my sertraline before ketamine",
     "What is the PCL-5?",
 )
+# The lowest cosine the exported int8 encoder may have to the float model's vectors. Read
+# wrongly (CLS or max pooling, an earlier layer's output) the 2026-11-30 model scored 0.58
+# or less. Read rightly it scored 0.89, because its float vectors were taken with dropout
+# still on; a correct per-column int8 export of the base MiniLM scores 0.986 or more.
+INT8_FLOOR = 0.85
+
+
+def reference_vectors(
+    texts: Sequence[str], floats: np.ndarray, encoder: SentenceEncoder
+) -> list[dict[str, object]]:
+    """Each text with the float model's vector and the exported encoder's own, as written."""
+    exported = encoder.encode(texts)
+    return [
+        {
+            "text": text,
+            "vector": [round(float(value), 6) for value in expected],
+            "exported": [round(float(value), 6) for value in actual],
+        }
+        for text, expected, actual in zip(texts, floats, exported, strict=True)
+    ]
+
+
+def int8_agreement(references: Sequence[dict[str, object]]) -> float:
+    """The lowest cosine between a reference's float vector and the exported encoder's."""
+    floats = np.array([reference["vector"] for reference in references], dtype=np.float64)
+    exported = np.array([reference["exported"] for reference in references], dtype=np.float64)
+    cosines = (floats * exported).sum(axis=1) / (
+        np.linalg.norm(floats, axis=1) * np.linalg.norm(exported, axis=1)
+    )
+    return float(cosines.min())
 
 
 @dataclass(frozen=True)
@@ -235,12 +267,15 @@ def train_all(
     with tempfile.TemporaryDirectory() as scratch:
         export_int8(pooled, encoder_path, Path(scratch))
     save_tokenizer(pooled, tokenizer_path)
-    references = [
-        {"text": text, "vector": [round(float(value), 6) for value in vector]}
-        for text, vector in zip(
-            REFERENCE_TEXTS, float_vectors(pooled, REFERENCE_TEXTS), strict=False
-        )
-    ]
+    references = reference_vectors(
+        REFERENCE_TEXTS,
+        float_vectors(pooled, REFERENCE_TEXTS),
+        SentenceEncoder(encoder_path, tokenizer_path),
+    )
+    agreement = int8_agreement(references)
+    log(f"int8 encoder against the float model: lowest cosine {agreement:.4f}")
+    if agreement < INT8_FLOOR:
+        log(f"WARNING: below {INT8_FLOOR}: the exported encoder is not the float model")
     for index, task in enumerate(TASKS):
         rows = tasks == index
         pipeline = _ngram_pipeline()
@@ -259,6 +294,7 @@ def train_all(
             tokenizer={"file": TOKENIZER_FILE, "sha256": _sha256(tokenizer_path)},
             references=references,
         )
+        content["development"]["int8_cosine_min"] = round(agreement, 4)  # type: ignore[index]
         write_detector(content, models / f"{task.name}.json")
         log(f"{task.name}: thresholds {content['thresholds']}; {content['development']}")
 
