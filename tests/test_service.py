@@ -14,7 +14,8 @@ def test_listeners_hear_each_reply_but_never_the_text_of_safety_messages(service
     service.listeners.append(heard.append)
     service.ask("how fast does ketamine work", platform="slack", member="slack:T1:U1")
     service.ask("i want to end my life", platform="discord", member="discord:42")
-    service.ask("how much ketamine should i take for my flashbacks", platform="discord", member="discord:43")
+    advice = "how much ketamine should i take for my flashbacks"
+    service.ask(advice, platform="discord", member="discord:43")
     assert [(e.platform, e.member, e.reply.kind) for e in heard] == [
         ("slack", "slack:T1:U1", ReplyKind.ANSWER),
         ("discord", "discord:42", ReplyKind.CRISIS),
