@@ -4,45 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
-import threading
 import time
-from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from bot.core.service import BotService
 from bot.storage import Store
-from bot.storage.store import questions
 from bot.storage.writer import StoreWriter
+from tests.storage.sqlite_lock import entry_questions, hold_exclusive_lock, question_rows
 
 LOCK_SECONDS = 10.0
 QUESTIONS = 100
 USUAL_ANSWER_SECONDS = 0.5  # the core answers in milliseconds; the busy timeout is 5 s
-
-
-def question_rows(store: Store) -> int:
-    with store.engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(questions)).scalar_one())
-
-
-def hold_exclusive_lock(path: Path, seconds: float) -> threading.Thread:
-    """Another connection holds ``BEGIN EXCLUSIVE`` on the file for ``seconds``."""
-    locked = threading.Event()
-
-    def hold() -> None:
-        connection = sqlite3.connect(path, isolation_level=None)
-        connection.execute("BEGIN EXCLUSIVE")
-        locked.set()
-        time.sleep(seconds)
-        connection.execute("COMMIT")
-        connection.close()
-
-    holder = threading.Thread(target=hold, name="lock-holder")
-    holder.start()
-    assert locked.wait(5)
-    return holder
 
 
 async def ask_all(service: BotService, questions_asked: list[str]) -> list[float]:
@@ -63,8 +36,7 @@ async def test_a_locked_database_delays_records_never_answers(service: BotServic
     store = Store.open(f"sqlite:///{path}", secret=b"s")
     writer = StoreWriter(store).start()
     service.listeners.append(writer.record)
-    entries = list(service.knowledge.entries.values())
-    asked = [entries[number % len(entries)].question for number in range(QUESTIONS)]
+    asked = entry_questions(service.knowledge, QUESTIONS)
     try:
         holder = hold_exclusive_lock(path, LOCK_SECONDS)
         seconds = await ask_all(service, asked)
