@@ -61,37 +61,52 @@ TABLE_ATTEMPTS = 3  # replicas starting together may race to create the tables
 shared_metadata = MetaData()
 """Kept apart from the store's tables: these exist only on PostgreSQL."""
 
-seen_events = Table(
+
+def _expiring_table(
+    name: str, *columns: Column[Any] | PrimaryKeyConstraint, stamp: str, comment: str
+) -> Table:
+    """A shared table whose rows ``expire`` deletes by ``stamp`` (indexed for that delete).
+
+    ``stamp`` holds seconds since the epoch on the database clock, so replicas agree on it.
+    """
+    return Table(
+        name,
+        shared_metadata,
+        *columns,
+        Column(stamp, Double, nullable=False, comment=comment),
+        Index(f"ix_{name}_{stamp}", stamp),
+    )
+
+
+seen_events = _expiring_table(
     "seen_events",
-    shared_metadata,
     Column("event_id", String(100), primary_key=True),
-    Column("seen_at", Double, nullable=False, comment="seconds since the epoch, database clock"),
-    Index("ix_seen_events_seen_at", "seen_at"),
+    stamp="seen_at",
+    comment="when the first delivery was claimed",
 )
 
-cooldowns = Table(
+cooldowns = _expiring_table(
     "cooldowns",
-    shared_metadata,
     Column("member_hash", String(64), primary_key=True),
-    Column("last_at", Double, nullable=False, comment="the last request served"),
     Column("refused", Integer, nullable=False, comment="0, 1 (warned) or 2 (silent) since"),
-    Index("ix_cooldowns_last_at", "last_at"),
+    stamp="last_at",
+    comment="the last request served",
 )
 
-alert_members = Table(
+alert_members = _expiring_table(
     "alert_members",
-    shared_metadata,
     Column("member_hash", String(64), primary_key=True),
-    Column("alerted_at", Double, nullable=False),
+    stamp="alerted_at",
+    comment="the last alert about this member",
 )
 
-alert_slots = Table(
+alert_slots = _expiring_table(
     "alert_slots",
-    shared_metadata,
     Column("channel_hash", String(64), nullable=False),
     Column("slot", Integer, nullable=False, comment="0 to alerts_per_channel - 1"),
-    Column("sent_at", Double, nullable=False, comment="0: never used"),
     PrimaryKeyConstraint("channel_hash", "slot"),
+    stamp="sent_at",
+    comment="when the slot last carried an alert; 0: never used",
 )
 
 
@@ -160,22 +175,17 @@ class SharedState:
     ) -> int:
         """Delete rows whose window has passed; return how many."""
         now = self.now()
+        windows = (
+            (seen_events.c.seen_at, events_seconds),
+            (cooldowns.c.last_at, cooldown_seconds),
+            (alert_members.c.alerted_at, window_seconds),
+            (alert_slots.c.sent_at, window_seconds),
+        )
         with self.engine.begin() as connection:
-            removed = [
-                connection.execute(
-                    delete(seen_events).where(seen_events.c.seen_at < now - events_seconds)
-                ),
-                connection.execute(
-                    delete(cooldowns).where(cooldowns.c.last_at < now - cooldown_seconds)
-                ),
-                connection.execute(
-                    delete(alert_members).where(alert_members.c.alerted_at < now - window_seconds)
-                ),
-                connection.execute(
-                    delete(alert_slots).where(alert_slots.c.sent_at < now - window_seconds)
-                ),
-            ]
-        return sum(result.rowcount for result in removed)
+            return sum(
+                connection.execute(delete(stamp.table).where(stamp < now - seconds)).rowcount
+                for stamp, seconds in windows
+            )
 
 
 class _Complaints:
