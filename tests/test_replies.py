@@ -166,17 +166,21 @@ def test_every_reply_kind_carries_the_disclaimer(responder: Responder, knowledge
         "sources",
         "kms",
         "how much should i take",
+        "can i mix ketamine with my zoloft",
         "ketamine",
         "banana bread recipe",
+        "does insurance cover ketamine",
         "what is ptsd",
     ]
-    kinds = set()
-    for message in messages:
-        reply = responder.respond(message)
-        kinds.add(reply.kind)
+    replies = [responder.respond(message) for message in messages]
+    # A check-in comes from the crisis detector's uncertain band, which moves with each
+    # retraining; the core builds it this way for any message in that band.
+    ordinary = responder.respond("what is ptsd")
+    replies.append(responder.check_in("is it normal to feel numb", ordinary))
+    for reply in replies:
         assert reply.disclaimer == knowledge.replies.disclaimer
         assert reply.text.endswith(knowledge.replies.disclaimer)
-    assert kinds == set(ReplyKind)
+    assert {reply.kind for reply in replies} == set(ReplyKind)
 
 
 def test_json_contract(responder: Responder):
