@@ -1,5 +1,7 @@
 """The encoder: unit-length vectors, independent of batching, and bounded windows."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -38,7 +40,7 @@ def test_a_missing_model_file_is_a_clear_error(tmp_path, knowledge: KnowledgeBas
             "encoder": knowledge.detectors["crisis"].encoder.model_copy(update={"sha256": "0" * 64})
         }
     )
-    with pytest.raises(EncoderUnavailable, match="safety-encoder.onnx is missing"):
+    with pytest.raises(EncoderUnavailable, match=re.escape("safety-encoder.onnx is missing")):
         encoder_for(tmp_path, detector)
 
 
