@@ -31,9 +31,7 @@ first answers ``--warmup`` mentions (not counted); CPU is read from ``/proc/<pid
 (all threads) before the load and 0.5 s after its last reply. The core's own cost is
 ``benchmarks/bench_core.py``'s whole ``respond`` p50, measured here in the same way.
 
-Targets (issue 12, item 4): with the fixed reply, answers/s >= 0.9x the echo, CPU per
-answer <= 1.2x the echo, 0 lost; with the real core, CPU per answer <= the core's cost
-plus 1.2x the echo's. Exit status 1 when a target is missed or a reply lost.
+The targets and the exit status: ``load_common.py``.
 """
 
 from __future__ import annotations
@@ -41,9 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -53,7 +49,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import load_common as common  # noqa: E402
 
-from bot.knowledge import load_knowledge  # noqa: E402
 from tests.discord import payloads  # noqa: E402
 from tests.discord.fake_discord import FakeDiscord, Recorded  # noqa: E402
 
@@ -134,31 +129,12 @@ async def measure(
         for n, channel_id in enumerate(channel_ids)
     ]
     await fake.start()
-    base = f"http://127.0.0.1:{fake.port}"
-    environ = {
-        **os.environ,
-        "DISCORD_TOKEN": fake.token,
-        "HOST": "127.0.0.1",
-        "PYTHONUNBUFFERED": "1",
-        "STORAGE_SECRET": "benchmark-only-secret-" + "0" * 32,  # no data/ file, same everywhere
-        "STORAGE_PATH": str(workdir / f"{variant.name}.sqlite3"),
-    }
-    for name in (
-        "SLACK_BOT_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "SLACK_APP_TOKEN",
-        "METRICS_PORT",
-        "DATABASE_URL",
-        "DISCORD_SHARDED",
-        "SHARD_COUNT",
-        "SHARD_IDS",
-        "DISCORD_GUILD_ID",
-        "STORAGE_SECRET_FILE",
-    ):
-        environ.pop(name, None)
+    environ = common.server_environment(
+        DISCORD_TOKEN=fake.token, STORAGE_PATH=str(workdir / f"{variant.name}.sqlite3")
+    )
     if args.sharded and variant.kind == "bot":
         environ["DISCORD_SHARDED"] = "1"  # AutoShardedBot, as DISCORD_SHARDED=1 runs it
-    extra = ["--discord-base", base]
+    extra = ["--discord-base", f"http://127.0.0.1:{fake.port}"]
     if variant.kind != "echo":
         extra += ["--knowledge", str(args.knowledge)]
         if args.profile:
@@ -181,8 +157,7 @@ async def measure(
 
         replies = Replies(args.in_flight)
         fake.on_request = replies
-        cpu_before = server.cpu()
-        threads_before = server.thread_cpu()
+        before = [server.snapshot()]
         driver_before = time.process_time()
         started = time.perf_counter()
         await push(
@@ -196,10 +171,8 @@ async def measure(
         )
         last = max(replies.answered.values(), default=time.perf_counter())
         await asyncio.sleep(0.5)  # records and logs written after the reply count too
-        row.cpu_seconds = server.cpu() - cpu_before
-        threads_after = server.thread_cpu()
+        readings = common.measured(row, [server], before)
         row.driver_cpu = time.process_time() - driver_before
-        row.load = os.getloadavg()[0]
     finally:
         fake.on_request = None
         await server.stop()
@@ -210,67 +183,27 @@ async def measure(
     row.duplicated = replies.duplicates
     row.seconds = last - started
     row.e2e_ms = [(at - replies.pushed[key]) * 1000 for key, at in replies.answered.items()]
-    row.warnings = server.count("WARNING")
-    row.errors = server.count("ERROR")
-    row.problems = server.problems()
-    if variant.kind == "bot":
-        row.by_thread = common.thread_split(threads_before, threads_after, server.thread_names())
+    common.stopped(row, [server], readings)
     if replies.pinging:
-        row.notes.append(f"{replies.pinging} replies could ping someone")
+        row.faults.append(f"{replies.pinging} replies could ping someone")
     return row
 
 
 async def run(args: argparse.Namespace) -> int:
-    knowledge = load_knowledge(args.knowledge)
-    questions = [
-        wording
-        for entry in knowledge.entries.values()
-        for wording in (entry.question, *entry.phrasings)
-    ]
-    chosen = common.variants(args.variants.split(","), slack=False)
+    questions = common.wordings(args.knowledge)
     limit = f"at most {args.in_flight} unanswered" if args.in_flight > 0 else "no in-flight limit"
     pace = f", paced at {args.rate:g}/s" if args.rate > 0 else ""
     shards = ", the bot as AutoShardedBot" if args.sharded else ""
-    print(
-        f"Discord: {args.messages} mentions, {limit}{pace}{shards}, "
-        f"{args.channels} channels; {args.warmup} warm-up mentions per server first; "
-        f"{len(questions)} knowledge-base wordings"
+    return await common.measure_all(
+        "Discord",
+        f"{args.messages} mentions, {limit}{pace}{shards}, {args.channels} channels",
+        common.variants(args.variants.split(","), slack=False),
+        args,
+        questions,
+        lambda variant, workdir: measure(variant, args, questions, workdir),
+        acks=False,
+        times="(times in ms; answers/s from the first push to the last reply)",
     )
-    print(
-        f"cores: driver + fake Discord pinned to core {common.DRIVER_CORE}; servers as in "
-        "'cores' (workers column: processes x workers)"
-    )
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="discord-load-") as workdir:
-        for number, variant in [(n, v) for n in range(1, args.rounds + 1) for v in chosen]:
-            row = await measure(variant, args, questions, Path(workdir))
-            rows.append(row)
-            notes = f"; {'; '.join(row.notes)}" if row.notes else ""
-            print(
-                f"  {variant.name}{f' (round {number})' if args.rounds > 1 else ''}: "
-                f"{row.answered}/{row.sent} answered in {row.seconds:.2f} s, "
-                f"server CPU {row.cpu_seconds:.2f} s, driver CPU {row.driver_cpu:.2f} s, "
-                f"{row.warnings} warnings, {row.errors} errors, load {row.load:.2f}{notes}",
-                flush=True,
-            )
-            if split := common.split_line(row):
-                print(split)
-            for line in row.problems[:5]:
-                print(f"    {line[:300]}")
-    print()
-    rows = common.print_tables(rows, args.rounds, acks=False)
-    print("(times in ms; answers/s from the first push to the last reply)")
-    bench_p50, load_p50, load_cpu, mix = common.core_cost(questions, args.knowledge)
-    print(
-        f"core alone (bench_core.py's whole respond p50 on its dev questions): {bench_p50:.2f} ms;"
-        f" on this load's wordings: p50 {load_p50:.2f} ms, mean CPU {load_cpu:.2f} ms"
-    )
-    print(f"the real core's replies to this load's wordings: {mix}")
-    lines, met = common.verdicts(rows, bench_p50)
-    print("targets:")
-    print("\n".join(lines))
-    print(f"uptime at the end: load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    return 0 if met and not any(row.lost or row.notes for row in rows) else 1
 
 
 def main() -> int:
@@ -282,23 +215,11 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=0, help="mentions a second (0: no pacing)")
     parser.add_argument("--sharded", action="store_true", help="the bot as AutoShardedBot")
     parser.add_argument("--channels", type=int, default=10, help="channels to spread them over")
-    parser.add_argument("--warmup", type=int, default=50, help="uncounted mentions first (50)")
-    parser.add_argument("--variants", default=DEFAULT_VARIANTS, help=DEFAULT_VARIANTS)
-    parser.add_argument(
-        "--rounds", type=int, default=1, help="run the variants this many times, interleaved"
-    )
-    parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
-    parser.add_argument(
-        "--profile", type=Path, help="folder for cProfile stats of each bot's loop thread"
-    )
-    parser.add_argument("--answer-timeout", type=float, default=120.0)
-    parser.add_argument("--start-timeout", type=float, default=120.0)
+    common.add_arguments(parser, DEFAULT_VARIANTS)
     args = parser.parse_args()
     args.knowledge = args.knowledge.resolve()
     args.channels = max(1, args.channels)
-    common.header(sys.argv, __doc__.splitlines()[0])
-    common.pin_driver()
-    return asyncio.run(run(args))
+    return common.start(sys.argv, __doc__.splitlines()[0], lambda: run(args))
 
 
 if __name__ == "__main__":

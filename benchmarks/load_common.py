@@ -5,10 +5,16 @@ in its configurations) as its own process, pinned as ``Variant.cores`` says, whi
 driver and the platform fake run in the script's own process, pinned to the other core.
 CPU per answer is read from ``/proc/<pid>/stat`` (user + system time of every thread of
 the server process) just before the measured load and once its last answer has arrived.
+
+Targets (issue 12, item 4): with the fixed reply, answers/s >= 0.9x the echo, CPU per
+answer <= 1.2x the echo, 0 lost; with the real core, CPU per answer <= the core's cost
+plus 1.2x the echo's. Exit status 1 when a target is missed, an answer lost, or a reply
+could ping someone.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import collections
 import gc
@@ -19,8 +25,9 @@ import re
 import shlex
 import statistics
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,8 +109,11 @@ class Row:
     warnings: int = 0
     errors: int = 0
     notes: list[str] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)  # like notes, but they fail the run
     problems: list[str] = field(default_factory=list)  # the servers' warning and error lines
     by_thread: dict[str, float] = field(default_factory=dict)  # CPU s by thread name (bot)
+    system_seconds: float = 0.0  # of cpu_seconds, the kernel's share
+    switches: int = 0  # context switches of the servers' live threads during the load
 
     @property
     def done(self) -> int:
@@ -138,6 +148,7 @@ def combine(rows: list[Row]) -> list[Row]:
             merged.warnings += row.warnings
             merged.errors += row.errors
             merged.driver_cpu += row.driver_cpu
+            merged.faults += row.faults
         done = merged.done
         rate = statistics.median(row.rate for row in mine)
         cpu_ms = statistics.median(row.cpu_ms_per_answer for row in mine)
@@ -167,8 +178,27 @@ def percentile(values: list[float], share: float) -> float:
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of every thread of ``pid`` so far."""
+    return sum(cpu_split(pid))
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """User and system CPU of every thread of ``pid`` so far (seconds)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14 and 15)
+    return int(fields[11]) / TICKS, int(fields[12]) / TICKS  # utime, stime (fields 14, 15)
+
+
+def context_switches(pid: int) -> int:
+    """Voluntary and involuntary context switches so far of ``pid``'s live threads."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            status = (task / "status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if "ctxt_switches:" in line:
+                total += int(line.split()[-1])
+    return total
 
 
 def database_cpu() -> float | None:
@@ -219,6 +249,16 @@ def split_line(row: Row) -> str:
 def pin_driver() -> None:
     with_core = {DRIVER_CORE} if (os.cpu_count() or 1) > DRIVER_CORE else {0}
     os.sched_setaffinity(0, with_core)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One server's counters at one moment: ``measured`` takes two of them."""
+
+    user: float
+    system: float
+    threads: dict[int, float]
+    switches: int
 
 
 class Server:
@@ -278,6 +318,11 @@ class Server:
 
     def cpu(self) -> float:
         return cpu_seconds(self.process.pid)
+
+    def snapshot(self) -> Snapshot:
+        """CPU (all threads, and each live one) and context switches so far."""
+        user, system = cpu_split(self.process.pid)
+        return Snapshot(user, system, self.thread_cpu(), context_switches(self.process.pid))
 
     def thread_cpu(self) -> dict[int, float]:
         """CPU so far of each live thread, by native id."""
@@ -510,3 +555,175 @@ def verdicts(rows: list[Row], core_ms: float) -> tuple[list[str], bool]:
         said = "; ".join(f"{text} {'ok' if ok else 'MISSED'}" for text, ok in checks)
         lines.append(f"  {row.variant.name:<13} {'met' if met else 'MISSED'}: {said}")
     return lines, all_met
+
+
+# -- what both load scripts do around their own measurement ---------------------------------
+
+# every variable the bot reads that could point a server elsewhere than this run's fake
+BOT_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "DISCORD_TOKEN",
+    "DISCORD_GUILD_ID",
+    "DISCORD_SHARDED",
+    "SHARD_COUNT",
+    "SHARD_IDS",
+    "METRICS_PORT",
+    "PORT",
+    "DATABASE_URL",
+    "STORAGE_PATH",
+    "STORAGE_SECRET_FILE",
+)
+
+
+def server_environment(**settings: str) -> dict[str, str]:
+    """This process's environment without the bot's variables, plus ``settings``.
+
+    The storage secret is fixed, so no ``data/`` file is written and every replica agrees.
+    """
+    environ = {name: value for name, value in os.environ.items() if name not in BOT_VARIABLES}
+    environ.update(
+        HOST="127.0.0.1",
+        PYTHONUNBUFFERED="1",
+        STORAGE_SECRET="benchmark-only-secret-" + "0" * 32,
+    )
+    environ.update(settings)
+    return environ
+
+
+def wordings(knowledge: Path) -> list[str]:
+    """Every canonical question and phrasing of the knowledge base: the load's questions."""
+    from bot.knowledge import load_knowledge
+
+    loaded = load_knowledge(knowledge)
+    return [
+        wording
+        for entry in loaded.entries.values()
+        for wording in (entry.question, *entry.phrasings)
+    ]
+
+
+Readings = list[tuple[Snapshot, Snapshot]]  # per server: before and after the load
+
+
+def measured(row: Row, servers: Sequence[Server], before: Sequence[Snapshot]) -> Readings:
+    """Fill ``row`` with the CPU the servers spent since ``before`` (one snapshot each)."""
+    after = [server.snapshot() for server in servers]
+    readings = list(zip(before, after, strict=True))
+    row.cpu_seconds = sum(a.user + a.system - b.user - b.system for b, a in readings)
+    row.system_seconds = sum(a.system - b.system for b, a in readings)
+    row.switches = sum(a.switches - b.switches for b, a in readings)
+    row.load = os.getloadavg()[0]
+    return readings
+
+
+def stopped(row: Row, servers: Sequence[Server], readings: Readings) -> None:
+    """Once the servers have stopped: their warnings and errors, and (the bot's) CPU by
+    thread, named as each server said when it was asked to stop."""
+    row.warnings = sum(server.count("WARNING") for server in servers)
+    row.errors = sum(server.count("ERROR") for server in servers)
+    row.problems = [line for server in servers for line in server.problems()]
+    if row.variant.kind != "bot":
+        return
+    for server, (before, after) in zip(servers, readings, strict=True):
+        split = thread_split(before.threads, after.threads, server.thread_names())
+        for name, seconds in split.items():
+            row.by_thread[name] = row.by_thread.get(name, 0.0) + seconds
+
+
+def add_arguments(parser: argparse.ArgumentParser, default_variants: str) -> None:
+    """The options both load scripts take."""
+    parser.add_argument("--warmup", type=int, default=50, help="uncounted mentions first (50)")
+    parser.add_argument("--variants", default=default_variants, help=default_variants)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run the variants this many times, interleaved"
+    )
+    parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
+    parser.add_argument(
+        "--profile", type=Path, help="folder for cProfile stats of each bot's loop thread"
+    )
+    parser.add_argument("--answer-timeout", type=float, default=120.0)
+    parser.add_argument("--start-timeout", type=float, default=120.0)
+
+
+Measure = Callable[[Variant, Path], Awaitable[Row]]  # a variant, in a scratch folder
+
+
+async def measure_all(
+    platform_name: str,
+    load: str,
+    chosen: list[Variant],
+    args: argparse.Namespace,
+    questions: list[str],
+    measure: Measure,
+    *,
+    acks: bool,
+    times: str,
+) -> int:
+    """Say what the load is, measure every variant round after round (each row printed as
+    it comes), then report; the exit status (see ``report``)."""
+    print(
+        f"{platform_name}: {load}; {args.warmup} warm-up mentions per server first; "
+        f"{len(questions)} knowledge-base wordings"
+    )
+    print(
+        f"cores: driver + fake {platform_name} pinned to core {DRIVER_CORE}; servers as in "
+        "'cores' (workers column: processes x workers)"
+    )
+    rows = []
+    with tempfile.TemporaryDirectory(prefix=f"{platform_name.lower()}-load-") as workdir:
+        for number, variant in [(n, v) for n in range(1, args.rounds + 1) for v in chosen]:
+            row = await measure(variant, Path(workdir))
+            rows.append(row)
+            print_row(row, f" (round {number})" if args.rounds > 1 else "")
+    return report(rows, questions, args, acks=acks, times=times)
+
+
+def print_row(row: Row, round_name: str) -> None:
+    """One variant's figures as soon as it has been measured."""
+    told = [*row.notes, *row.faults]
+    notes = f"; {'; '.join(told)}" if told else ""
+    acks = f"{row.failed_acks} failed acks, " if row.ack_ms or row.failed_acks else ""
+    print(
+        f"  {row.variant.name}{round_name}: "
+        f"{row.answered}/{row.sent} answered in {row.seconds:.2f} s, "
+        f"server CPU {row.cpu_seconds:.2f} s ({row.system_seconds:.2f} s system, "
+        f"{row.switches / max(row.done, 1):.1f} context switches per answer), "
+        f"driver CPU {row.driver_cpu:.2f} s, {acks}"
+        f"{row.warnings} warnings, {row.errors} errors, load {row.load:.2f}{notes}",
+        flush=True,
+    )
+    if split := split_line(row):
+        print(split)
+    for line in row.problems[:5]:
+        print(f"    {line[:300]}")
+
+
+def report(
+    rows: list[Row], questions: list[str], args: argparse.Namespace, *, acks: bool, times: str
+) -> int:
+    """The tables, the core's own cost, the verdicts; exit status 1 when any target is missed
+    or any answer lost (or faulty)."""
+    print()
+    rows = print_tables(rows, args.rounds, acks=acks)
+    print(times)
+    bench_p50, load_p50, load_cpu, mix = core_cost(questions, args.knowledge)
+    print(
+        f"core alone (bench_core.py's whole respond p50 on its dev questions): {bench_p50:.2f} ms;"
+        f" on this load's wordings: p50 {load_p50:.2f} ms, mean CPU {load_cpu:.2f} ms"
+    )
+    print(f"the real core's replies to this load's wordings: {mix}")
+    lines, met = verdicts(rows, bench_p50)
+    print("targets:")
+    print("\n".join(lines))
+    print(f"uptime at the end: {_uptime()}")
+    return 0 if met and not any(row.lost or row.faults for row in rows) else 1
+
+
+def start(argv: list[str], description: str, run: Callable[[], Awaitable[int]]) -> int:
+    """Say what runs where, pin this process to the driver's core, run the measurements."""
+    header(argv, description)
+    pin_driver()
+    return asyncio.run(run())

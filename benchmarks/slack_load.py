@@ -39,9 +39,7 @@ the last answer. Answers/s runs from the first send to the last answer; end-to-e
 from sending a mention to the fake receiving its answer. The core's own cost is
 ``benchmarks/bench_core.py``'s whole ``respond`` p50, measured here in the same way.
 
-Targets (issue 12, item 4): with the fixed reply, answers/s >= 0.9x the echo, CPU per
-answer <= 1.2x the echo, 0 lost; with the real core, CPU per answer <= the core's cost
-plus 1.2x the echo's. Exit status 1 when a target is missed or an answer lost.
+The targets and the exit status: ``load_common.py``.
 """
 
 from __future__ import annotations
@@ -53,7 +51,6 @@ import itertools
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -65,7 +62,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import load_common as common  # noqa: E402
 
-from bot.knowledge import load_knowledge  # noqa: E402
 from tests.slack.fake_slack import Call, FakeSlack  # noqa: E402 - the same fake the tests use
 from tests.slack.slack_requests import BOT_TOKEN, SIGNING_SECRET, event_callback, sign  # noqa: E402
 
@@ -184,24 +180,9 @@ async def measure(
     run = next(RUNS)
     fake = TimedFakeSlack()
     await fake.start()
-    environ = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "HOST": "127.0.0.1",
-        "PYTHONUNBUFFERED": "1",
-        "STORAGE_SECRET": "benchmark-only-secret-" + "0" * 32,  # no data/ file, same everywhere
-    }
-    for name in (
-        "SLACK_APP_TOKEN",
-        "DISCORD_TOKEN",
-        "METRICS_PORT",
-        "PORT",
-        "DATABASE_URL",
-        "STORAGE_SECRET_FILE",
-    ):
-        environ.pop(name, None)
+    environ = common.server_environment(
+        SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url
+    )
     if variant.replicas > 1:
         if database_url:
             environ["DATABASE_URL"] = database_url
@@ -247,8 +228,7 @@ async def measure(
         fake.duplicates = 0
         fake.answers = 0
 
-        cpu_before = sum(server.cpu() for server in servers)
-        threads_before = [server.thread_cpu() for server in servers]
+        before = [server.snapshot() for server in servers]
         database_before = common.database_cpu() if variant.replicas > 1 else None
         driver_before = time.process_time()
         fake.expect(args.events if answers else 0)
@@ -259,12 +239,10 @@ async def measure(
             await asyncio.wait_for(fake.all_answered.wait(), args.answer_timeout)
         last = max(fake.answered_at.values(), default=time.perf_counter())
         await asyncio.sleep(0.5)  # records and logs written after the answer count too
-        row.cpu_seconds = sum(server.cpu() for server in servers) - cpu_before
-        threads_after = [server.thread_cpu() for server in servers]
+        readings = common.measured(row, servers, before)
         if database_before is not None:
             row.database_cpu = (common.database_cpu() or 0.0) - database_before
         row.driver_cpu = time.process_time() - driver_before
-        row.load = os.getloadavg()[0]
     finally:
         for server in servers:
             await server.stop()
@@ -276,112 +254,50 @@ async def measure(
     row.duplicated = fake.duplicates
     row.seconds = last - started
     row.e2e_ms = [(at - sent_at[key]) * 1000 for key, at in matched.items()]
-    row.warnings = sum(server.count("WARNING") for server in servers)
-    row.errors = sum(server.count("ERROR") for server in servers)
-    row.problems = [line for server in servers for line in server.problems()]
-    if variant.kind == "bot":
-        for server, before, after in zip(servers, threads_before, threads_after, strict=True):
-            for name, seconds in common.thread_split(before, after, server.thread_names()).items():
-                row.by_thread[name] = row.by_thread.get(name, 0.0) + seconds
+    common.stopped(row, servers, readings)
+    if row.database_cpu is not None and row.answered:
+        row.notes.append(
+            f"PostgreSQL CPU {row.database_cpu:.2f} s = "
+            f"{row.database_cpu * 1000 / row.answered:.2f} ms per answer (not in the table)"
+        )
     return row
 
 
 async def run(args: argparse.Namespace) -> int:
-    knowledge = load_knowledge(args.knowledge)
-    questions = [
-        wording
-        for entry in knowledge.entries.values()
-        for wording in (entry.question, *entry.phrasings)
-    ]
+    questions = common.wordings(args.knowledge)
     database_url = args.database_url or None
     names = args.variants.split(",")
     if args.baseline and "aiohttp" not in names:
         names.insert(0, "aiohttp")
-    chosen = common.variants(names, slack=True)
-    print(
-        f"Slack: {args.events} signed app_mention events, {args.clients} clients each waiting "
-        f"for its ack; {args.warmup} warm-up mentions per server first; "
-        f"{len(questions)} knowledge-base wordings"
+    return await common.measure_all(
+        "Slack",
+        f"{args.events} signed app_mention events, {args.clients} clients each waiting for its ack",
+        common.variants(names, slack=True),
+        args,
+        questions,
+        lambda variant, workdir: measure(variant, args, questions, database_url, workdir),
+        acks=True,
+        times="(times in ms; answers/s from the first send to the last answer; for aiohttp, "
+        "which answers nothing, acks/s and CPU per ack)",
     )
-    print(
-        f"cores: driver + fake Slack pinned to core {common.DRIVER_CORE}; servers as in "
-        "'cores' (workers column: processes x workers)"
-    )
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="slack-load-") as workdir:
-        for number, variant in [(n, v) for n in range(1, args.rounds + 1) for v in chosen]:
-            row = await measure(variant, args, questions, database_url, Path(workdir))
-            rows.append(row)
-            if row.database_cpu is not None and row.answered:
-                row.notes.append(
-                    f"PostgreSQL CPU {row.database_cpu:.2f} s = "
-                    f"{row.database_cpu * 1000 / row.answered:.2f} ms per answer (not in the table)"
-                )
-            notes = f"; {'; '.join(row.notes)}" if row.notes else ""
-            print(
-                f"  {variant.name}{f' (round {number})' if args.rounds > 1 else ''}: "
-                f"{row.answered}/{row.sent} answered in {row.seconds:.2f} s, "
-                f"server CPU {row.cpu_seconds:.2f} s, driver CPU {row.driver_cpu:.2f} s, "
-                f"{row.failed_acks} failed acks, {row.warnings} warnings, {row.errors} errors, "
-                f"load {row.load:.2f}{notes}",
-                flush=True,
-            )
-            if split := common.split_line(row):
-                print(split)
-            for line in row.problems[:5]:
-                print(f"    {line[:300]}")
-    return report(rows, questions, args)
-
-
-def report(rows: list[common.Row], questions: list[str], args: argparse.Namespace) -> int:
-    print()
-    rows = common.print_tables(rows, args.rounds, acks=True)
-    print(
-        "(times in ms; answers/s from the first send to the last answer; for aiohttp, which "
-        "answers nothing, acks/s and CPU per ack)"
-    )
-    bench_p50, load_p50, load_cpu, mix = common.core_cost(questions, args.knowledge)
-    print(
-        f"core alone (bench_core.py's whole respond p50 on its dev questions): {bench_p50:.2f} ms;"
-        f" on this load's wordings: p50 {load_p50:.2f} ms, mean CPU {load_cpu:.2f} ms"
-    )
-    print(f"the real core's replies to this load's wordings: {mix}")
-    lines, met = common.verdicts(rows, bench_p50)
-    print("targets:")
-    print("\n".join(lines))
-    lost = any(row.lost for row in rows)
-    print(f"uptime at the end: load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    return 0 if met and not lost else 1
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000, help="mentions per variant (2000)")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients (50)")
-    parser.add_argument("--warmup", type=int, default=50, help="uncounted mentions first (50)")
-    parser.add_argument("--variants", default=DEFAULT_VARIANTS, help=DEFAULT_VARIANTS)
     parser.add_argument(
         "--baseline", action="store_true", help="first the aiohttp variant (the machine's floor)"
     )
-    parser.add_argument(
-        "--rounds", type=int, default=1, help="run the variants this many times, interleaved"
-    )
-    parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("TEST_DATABASE_URL", ""),
         help="PostgreSQL the replicas share (default $TEST_DATABASE_URL; none: no sharing)",
     )
-    parser.add_argument(
-        "--profile", type=Path, help="folder for cProfile stats of each bot's loop thread"
-    )
-    parser.add_argument("--answer-timeout", type=float, default=120.0)
-    parser.add_argument("--start-timeout", type=float, default=120.0)
+    common.add_arguments(parser, DEFAULT_VARIANTS)
     args = parser.parse_args()
     args.knowledge = args.knowledge.resolve()
-    common.header(sys.argv, __doc__.splitlines()[0])
-    common.pin_driver()
-    return asyncio.run(run(args))
+    return common.start(sys.argv, __doc__.splitlines()[0], lambda: run(args))
 
 
 if __name__ == "__main__":
