@@ -10,6 +10,7 @@ import pytest
 from bot.core.cooldown import Verdict
 from bot.core.reply import OTHER, SUPPORT, ReplyKind
 from bot.core.responder import Responder
+from bot.core.safety import Concern
 from bot.core.service import BotService
 from bot.knowledge import KnowledgeBase, load_knowledge
 
@@ -81,6 +82,15 @@ def test_the_members_choice_gives_support_or_the_answer_they_asked_for(unsure: K
     assert answer.kind is ReplyKind.ANSWER and answer.entry_id == "pcl5-what-is-it"
     assert responder.after_check_in(OTHER, None).kind is ReplyKind.HELP
     assert responder.after_check_in(OTHER, "an-entry-that-left").kind is ReplyKind.HELP
+
+
+def test_a_check_in_wins_over_advice_and_remembers_the_advice_topic(unsure: KnowledgeBase):
+    responder = Responder(unsure)
+    screened = responder.screen("can i mix ketamine with my zoloft")
+    assert screened.verdict is not None and screened.verdict.concern is Concern.CHECK_IN
+    assert screened.verdict.topic is not None and screened.verdict.topic.id == "own-medicines"
+    assert responder.finish(screened).kind is ReplyKind.CHECK_IN
+    assert responder.screen("what is the pcl-5").verdict.topic is None
 
 
 def test_cooldown_skips_matching_but_never_holds_back_a_crisis_or_check_in(calm: KnowledgeBase):

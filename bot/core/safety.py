@@ -28,7 +28,12 @@ class Concern(str, Enum):
 
 @dataclass(frozen=True)
 class SafetyVerdict:
-    """What the screen found, and how sure the detector was (``None``: the phrase floor)."""
+    """What the screen found, and how sure the detector was (``None``: the phrase floor).
+
+    ``topic`` is set when the message is personal medical advice: for an advice verdict,
+    and for a check-in whose message is also advice, so that "No, I was asking about
+    something else" can lead to the advice reply rather than to an answer.
+    """
 
     concern: Concern
     score: float | None = None
@@ -67,11 +72,14 @@ class SafetyCheck:
         crisis = float(self._crisis.probabilities(windows, vectors).max())
         if crisis >= self._crisis.thresholds["crisis"]:
             return SafetyVerdict(Concern.CRISIS, crisis)
-        if crisis >= self._crisis.thresholds["check_in"]:
-            return SafetyVerdict(Concern.CHECK_IN, crisis)
         advice = float(self._advice.probabilities(windows[:1], vectors[:1])[0])
-        if advice >= self._advice.thresholds["advice"]:
-            return SafetyVerdict(Concern.ADVICE, advice, self._topic(normalized))
+        topic = self._topic(normalized) if advice >= self._advice.thresholds["advice"] else None
+        if crisis >= self._crisis.thresholds["check_in"]:
+            # An uncertain crisis signal wins over advice: the advice reply carries no
+            # resources, and crisis messages often read as advice too ("how much would it take").
+            return SafetyVerdict(Concern.CHECK_IN, crisis, topic)
+        if topic is not None:
+            return SafetyVerdict(Concern.ADVICE, advice, topic)
         return None
 
     def _topic(self, normalized: str) -> AdviceTopic:
