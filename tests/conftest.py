@@ -72,17 +72,10 @@ KNOWN_GAPS = frozenset(
         "tests/discord/test_moderation.py::test_unanswered_lists_grouped_questions_for_moderators",
         "tests/production/test_config_check.py::test_malformed_tokens_are_named_masked_and_exit_2",
         "tests/slack/test_moderation.py::test_unanswered_lists_grouped_questions_for_moderators",
-        "tests/test_detectors.py::test_the_exported_int8_encoder_matches_the_float_model_it_came_from",
-        "tests/test_encoder.py::test_encode_many_keeps_the_order_of_its_input",
-        "tests/test_encoder.py::test_vectors_are_unit_length_and_do_not_depend_on_the_batch",
         "tests/test_replies.py::test_advice_offers_the_related_general_entry",
-        "tests/test_replies.py::test_every_reply_kind_carries_the_disclaimer",
-        "tests/test_replies.py::test_personal_medical_questions_get_advice_never_a_dose[can i mix ketamine with my zoloft-own-medicines]",
-        "tests/test_replies.py::test_personal_medical_questions_get_advice_never_a_dose[how much ketamine should i take-dose]",
+        "tests/test_replies.py::test_personal_medical_questions_get_advice_never_a_dose[how much ketamine should i take-dose]",  # noqa: E501
         "tests/test_shipped_knowledge.py::test_every_phrasing_reaches_its_own_entry",
         "tests/test_shipped_knowledge.py::test_not_covered_phrasings_get_the_not_covered_reply",
-        "tests/test_wheel.py::test_the_installed_command_answers_from_the_shipped_knowledge",
-        "tests/test_wheel.py::test_the_installed_knowledge_base_is_the_wheels_own_copy",
     ]
 )
 
