@@ -89,8 +89,22 @@ def test_a_check_in_wins_over_advice_and_remembers_the_advice_topic(unsure: Know
     screened = responder.screen("can i mix ketamine with my zoloft")
     assert screened.verdict is not None and screened.verdict.concern is Concern.CHECK_IN
     assert screened.verdict.topic is not None and screened.verdict.topic.id == "own-medicines"
-    assert responder.finish(screened).kind is ReplyKind.CHECK_IN
+    check_in = responder.finish(screened)
+    assert check_in.kind is ReplyKind.CHECK_IN
+    assert check_in.to_json()["entry_id"] == "own-medicines"  # what "No" leads to
     assert responder.screen("what is the pcl-5").verdict.topic is None
+
+
+def test_no_after_a_check_in_on_a_medical_question_gives_the_advice_never_an_answer(
+    unsure: KnowledgeBase,
+):
+    responder = Responder(unsure)
+    check_in = responder.respond("can i mix ketamine with my zoloft")
+    reply = responder.after_check_in(OTHER, check_in.entry_id)
+    own_medicines = next(t for t in unsure.safety.advice.topics if t.id == "own-medicines")
+    assert reply.kind is ReplyKind.ADVICE
+    assert own_medicines.why in reply.text and unsure.safety.advice.pointer in reply.text
+    assert unsure.replies.disclaimer in reply.text
 
 
 def test_cooldown_skips_matching_but_never_holds_back_a_crisis_or_check_in(calm: KnowledgeBase):

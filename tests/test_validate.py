@@ -126,6 +126,14 @@ def test_duplicate_id_across_files(kb_copy: Path):
     ), problems
 
 
+def test_an_advice_topic_may_not_take_an_entry_id(kb_copy: Path):
+    path = kb_copy / "safety.yaml"
+    replace(path, "    - id: pregnancy", "    - id: risk-side-effects")
+    line = line_of(path, "    - id: risk-side-effects")
+    problems = problems_for(kb_copy)
+    assert f"safety.yaml:{line}: id 'risk-side-effects' is already used by an entry" in problems
+
+
 def test_unknown_source_id(kb_copy: Path):
     path = kb_copy / "entries" / "the-study.yaml"
     text = path.read_text(encoding="utf-8")

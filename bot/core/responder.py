@@ -95,6 +95,8 @@ class Responder:
         if verdict is not None and verdict.concern is Concern.CRISIS:
             return self.crisis(message)
         if verdict is not None and verdict.concern is Concern.CHECK_IN:
+            if verdict.topic is not None:
+                return self.check_in(message, self.advice(message, verdict.topic))
             return self.check_in(message, self.ordinary(screened))
         if verdict is not None and verdict.topic is not None:
             return self.advice(message, verdict.topic)
@@ -143,7 +145,8 @@ class Responder:
         """Ask, kindly and privately, with the resources already there.
 
         ``entry_id`` carries the entry the member would otherwise have been answered
-        with, so "No, I was asking about something else" can give that answer.
+        with (or, for a personal medical question, its advice topic), so "No, I was
+        asking about something else" can give that reply.
         """
         check_in = self.knowledge.safety.check_in
         return self._reply(
@@ -154,7 +157,7 @@ class Responder:
             items=tuple(self.knowledge.safety.crisis.resources),
             question_prompt=check_in.question,
             choices=(Choice(SUPPORT, check_in.yes_button), Choice(OTHER, check_in.no_button)),
-            entry_id=ordinary.entry_id if ordinary.kind is ReplyKind.ANSWER else None,
+            entry_id=_what_no_leads_to(ordinary),
         )
 
     def after_check_in(self, choice: str, entry_id: str | None) -> Reply:
@@ -163,6 +166,9 @@ class Responder:
             return self.crisis()
         if entry_id and entry_id in self.knowledge.entries:
             return self.answer(entry_id)
+        topic = next((t for t in self.knowledge.safety.advice.topics if t.id == entry_id), None)
+        if topic is not None:
+            return self.advice("", topic)
         return self.help()
 
     def advice(self, question: str, topic: AdviceTopic) -> Reply:
@@ -288,3 +294,12 @@ class Responder:
             disclaimer=self.knowledge.replies.disclaimer,
             **parts,  # type: ignore[arg-type]
         )
+
+
+def _what_no_leads_to(ordinary: Reply) -> str | None:
+    """The entry, or advice topic, a check-in's "No" button gives."""
+    if ordinary.kind is ReplyKind.ANSWER:
+        return ordinary.entry_id
+    if ordinary.kind is ReplyKind.ADVICE:
+        return ordinary.topic
+    return None

@@ -130,9 +130,17 @@ def check_phrasings(files: list[LoadedEntries], canonicalizer: Canonicalizer) ->
 
 
 def check_safety(document: YamlDocument, safety: SafetyFile, entry_ids: set[str]) -> list[Problem]:
-    """An advice topic may offer a related entry; it has to exist."""
+    """An advice topic may offer a related entry; it has to exist.
+
+    Topic ids stay apart from entry ids: a check-in's "No" button carries either one.
+    """
     problems: list[Problem] = []
     for index, topic in enumerate(safety.advice.topics):
+        if topic.id in entry_ids:
+            line = document.line_of(("advice", "topics", index, "id"))
+            problems.append(
+                Problem(document.label, line, f"id '{topic.id}' is already used by an entry")
+            )
         if topic.related_entry and topic.related_entry not in entry_ids:
             line = document.line_of(("advice", "topics", index, "related_entry"))
             problems.append(
