@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from bot.training.__main__ import add
+from bot.training.corpus import Labelled, read_messages, write_messages
 from bot.training.finetune import Recipe
 from bot.training.train import TASKS, _detector, knowledge_wordings
 
@@ -48,3 +50,31 @@ def test_recall_first_band_stays_when_ordinary_wordings_score_low():
     content = _detector(CRISIS, REPOSITORY, scores, labels, Recipe(), 3, ordinary)
     assert content["thresholds"]["check_in"] == round(float(np.sort(scores[:100])[1]), 6)
     assert "check_in_recall_first" not in content["development"]
+
+
+def _corpus(path: Path, *texts: str, label: str = "not_crisis") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_messages(path, "a corpus file", [Labelled(text, label, "general") for text in texts])
+
+
+def test_add_skips_repeats_and_near_repeats_of_any_frozen_test_set(tmp_path: Path, capsys):
+    data = tmp_path / "data"
+    _corpus(data / "advice/train.yaml", "is ketamine approved for ptsd")
+    _corpus(data / "advice/dev.yaml", "what did the study measure")
+    _corpus(data / "advice/test.yaml", "should my wife stop her sertraline before ketamine")
+    _corpus(data / "safety/everyday-test.yaml", "can i drive home after my infusion session")
+    (data / "questions").mkdir()
+    (data / "questions/test.yaml").write_text(
+        "questions:\n  future-rcts-needed:\n    - what trials are still needed on ketamine\n"
+    )
+    _corpus(
+        tmp_path / "incoming/new.yaml",
+        "what did the study measure",  # already in dev
+        "can i drive home after my infusion session?",  # the everyday test set, folded
+        "what trials are still needed on ketamine!!",  # the questions' test set
+        "does the nasal spray taper off over weeks",  # new
+    )
+    assert add(tmp_path / "incoming", data / "advice") == 0
+    kept = [message.text for message in read_messages(data / "advice/train.yaml")]
+    assert kept == ["is ketamine approved for ptsd", "does the nasal spray taper off over weeks"]
+    assert "added 1 messages" in capsys.readouterr().out

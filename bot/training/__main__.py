@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from bot.evaluation import load_cases
 from bot.knowledge.loader import default_knowledge_dir
 from bot.knowledge.models import DETECTORS, MODELS_FOLDER
 from bot.knowledge.schema import DetectorFile
@@ -59,7 +60,8 @@ def add(incoming: Path, folder: Path) -> int:
     """Append new messages to ``folder/train.yaml``, never to a frozen test split.
 
     A message that repeats one already in the corpus is skipped, and so is one that nearly
-    repeats a test message: training on it would leak the test into the model.
+    repeats a message of any frozen test set beside it: training on it would leak the test
+    into the model.
     """
     messages: list[Labelled] = []
     for path in sorted(incoming.glob("*.yaml")):
@@ -67,8 +69,10 @@ def add(incoming: Path, folder: Path) -> int:
     existing = {split: read_split(folder, split) for split in ("train", "dev", "test")}
     seen = {fold(m.text) for part in existing.values() for m in part}
     fresh = list({fold(m.text): m for m in messages if fold(m.text) not in seen}.values())
-    frozen = sorted(folder.glob("*test.yaml"))  # test.yaml and sets like everyday-test.yaml
-    tests = [fold(m.text) for path in frozen for m in read_messages(path)]
+    # Every frozen set of every corpus (test.yaml, everyday-test.yaml, the questions' test):
+    # a safety message may be near an advice test question, and the other way round.
+    frozen = sorted(folder.parent.glob("*/*test.yaml"))
+    tests = [fold(case.text) for path in frozen for case in load_cases(path)]
     leaks = near_repeats([fold(m.text) for m in fresh], tests)
     kept = [m for m in fresh if fold(m.text) not in leaks]
     header = (folder / "train.yaml").read_text(encoding="utf-8").split("\nmessages:", 1)[0]
