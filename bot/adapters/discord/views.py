@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import discord
 
 from bot.adapters.discord import limits
 from bot.adapters.discord.render import shorten
 from bot.core.reply import OTHER, SUPPORT, Reply, ReplyKind
+
+if TYPE_CHECKING:  # Python 3.11's typing.Self, for the annotations only
+    from typing_extensions import Self
 
 COG_NAME = "Ketamine"
 ASK_PREFIX = "ketamine:ask:"
@@ -74,27 +77,20 @@ def find_handler(interaction: discord.Interaction) -> PressHandler | None:
     return get_cog(COG_NAME) if get_cog is not None else None
 
 
-def _label(item: discord.ui.Item[Any], fallback: str) -> str:
-    return getattr(item, "label", None) or fallback
+class _PressButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
+    """A button whose ``custom_id`` holds all a press needs; presses go to the cog.
 
-
-class _EntryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
-    """A button that names an entry in its ``custom_id`` and hands presses to the cog.
-
-    The base template matches nothing; each subclass gives its own.
+    The base template matches nothing; each subclass gives its own, builds itself back
+    from a match (``from_match``) and says which handler method a press calls
+    (``hand_to``). Labels are cut to Discord's limit here, once for every kind.
     """
 
-    style: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.secondary
-    prefix: ClassVar[str] = ""
-
-    def __init__(self, entry_id: str, label: str, custom_id: str | None = None) -> None:
-        custom_id = custom_id or self.prefix + entry_id
+    def __init__(self, custom_id: str, label: str, style: discord.ButtonStyle) -> None:
         super().__init__(
             discord.ui.Button(
-                label=shorten(label, limits.BUTTON_LABEL), style=self.style, custom_id=custom_id
+                label=shorten(label, limits.BUTTON_LABEL), style=style, custom_id=custom_id
             )
         )
-        self.entry_id = entry_id
 
     @classmethod
     async def from_custom_id(
@@ -103,9 +99,14 @@ class _EntryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?
         item: discord.ui.Item[Any],
         match: re.Match[str],
         /,
-    ) -> _EntryButton:
+    ) -> Self:
         """Rebuild the button from a press (also one on a message sent before a restart)."""
-        return cls(match["entry_id"], _label(item, match["entry_id"]))
+        return cls.from_match(match, getattr(item, "label", None))
+
+    @classmethod
+    def from_match(cls, match: re.Match[str], label: str | None) -> Self:
+        """The button that ``match`` (its template on a ``custom_id``) describes."""
+        raise NotImplementedError
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Hand the press to the cog (none once it is unloaded)."""
@@ -116,6 +117,22 @@ class _EntryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?
     async def hand_to(self, handler: PressHandler, interaction: discord.Interaction) -> None:
         """Call the handler method for this kind of button."""
         raise NotImplementedError
+
+
+class _EntryButton(_PressButton, template=r"(?!)"):
+    """A button that names an entry in its ``custom_id`` (``prefix`` + entry id)."""
+
+    style: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.secondary
+    prefix: ClassVar[str] = ""
+
+    def __init__(self, entry_id: str, label: str) -> None:
+        super().__init__(self.prefix + entry_id, label, self.style)
+        self.entry_id = entry_id
+
+    @classmethod
+    def from_match(cls, match: re.Match[str], label: str | None) -> Self:
+        """The entry's button, labelled with its id when the press carried no label."""
+        return cls(match["entry_id"], label or match["entry_id"])
 
 
 class SuggestionButton(_EntryButton, template=re.escape(ASK_PREFIX) + _ENTRY_ID):
@@ -140,26 +157,21 @@ class ShareButton(_EntryButton, template=re.escape(SHARE_PREFIX) + _ENTRY_ID):
 
 
 class VoteButton(
-    _EntryButton,
+    _PressButton,
     template=re.escape(VOTE_PREFIX) + f"(?P<vote>[{HELPFUL}{NOT_HELPFUL}]):" + _ENTRY_ID,
 ):
     """A "Helpful" or "Not helpful" button under an answer; a second press changes the vote."""
 
     def __init__(self, entry_id: str, helpful: bool, label: str) -> None:
         vote = HELPFUL if helpful else NOT_HELPFUL
-        super().__init__(entry_id, label, f"{VOTE_PREFIX}{vote}:{entry_id}")
+        super().__init__(f"{VOTE_PREFIX}{vote}:{entry_id}", label, discord.ButtonStyle.secondary)
+        self.entry_id = entry_id
         self.helpful = helpful
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> VoteButton:
-        """Rebuild the button from a press."""
-        return cls(match["entry_id"], match["vote"] == HELPFUL, _label(item, match["vote"]))
+    def from_match(cls, match: re.Match[str], label: str | None) -> Self:
+        """The vote button, labelled with its vote when the press carried no label."""
+        return cls(match["entry_id"], match["vote"] == HELPFUL, label or match["vote"])
 
     async def hand_to(self, handler: PressHandler, interaction: discord.Interaction) -> None:
         """Count the vote."""
@@ -167,7 +179,7 @@ class VoteButton(
 
 
 class CheckInButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    _PressButton,
     template=re.escape(CHECK_IN_PREFIX)
     + f"(?P<choice>{SUPPORT}|{OTHER}):(?P<entry>{re.escape(NO_ENTRY)}|{_ENTRY_ID})"
     + f"(?::(?P<channel_id>{_SNOWFLAKE}):(?P<message_id>{_SNOWFLAKE}))?",
@@ -177,42 +189,26 @@ class CheckInButton(
     def __init__(
         self, choice: str, label: str, entry_id: str | None, origin: Origin | None
     ) -> None:
-        custom_id = check_in_custom_id(choice, entry_id, origin)
         style = discord.ButtonStyle.primary if choice == SUPPORT else discord.ButtonStyle.secondary
-        super().__init__(
-            discord.ui.Button(
-                label=shorten(label, limits.BUTTON_LABEL), style=style, custom_id=custom_id
-            )
-        )
+        super().__init__(check_in_custom_id(choice, entry_id, origin), label, style)
         self.choice = choice
         self.entry_id = entry_id
         self.origin = origin
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> CheckInButton:
-        """Rebuild the button from a press (also one on a message sent before a restart)."""
+    def from_match(cls, match: re.Match[str], label: str | None) -> Self:
+        """The choice's button, with the entry and the place it carries."""
         entry = match["entry"]
         origin = None
         if match["channel_id"] is not None:
             origin = Origin(int(match["channel_id"]), int(match["message_id"]))
         return cls(
-            match["choice"],
-            _label(item, match["choice"]),
-            None if entry == NO_ENTRY else entry,
-            origin,
+            match["choice"], label or match["choice"], None if entry == NO_ENTRY else entry, origin
         )
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Hand the press to the cog (none once it is unloaded)."""
-        handler = find_handler(interaction)
-        if handler is not None:
-            await handler.on_check_in_press(interaction, self.choice, self.entry_id, self.origin)
+    async def hand_to(self, handler: PressHandler, interaction: discord.Interaction) -> None:
+        """Act on the member's answer."""
+        await handler.on_check_in_press(interaction, self.choice, self.entry_id, self.origin)
 
 
 def check_in_custom_id(choice: str, entry_id: str | None, origin: Origin | None) -> str:
