@@ -35,6 +35,16 @@ def a_question(service: BotService) -> tuple[str, str]:
     return entry.question, entry.id
 
 
+async def read_privately(fake: FakeDiscord, service: BotService) -> tuple[dict[str, Any], str]:
+    """``/ketamine`` with a canonical question, then as long as the cooldown to read the
+    private answer: the message the answer is on, and its entry."""
+    reading = ReadingTime(service)
+    question, entry_id = a_question(service)
+    await interact(fake, payloads.slash_command("ketamine", {"question": question}))
+    reading.passes()
+    return fake.messages[next(reversed(fake.messages))], entry_id
+
+
 def buttons(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [button for row in data.get("components", []) for button in row["components"]]
 
@@ -203,11 +213,7 @@ async def test_pressing_a_suggestion_under_a_private_reply_stays_private(
 async def test_share_posts_the_answer_publicly_naming_who_shared_it(
     fake: FakeDiscord, bot: commands.Bot, service: BotService
 ) -> None:
-    reading = ReadingTime(service)
-    question, entry_id = a_question(service)
-    await interact(fake, payloads.slash_command("ketamine", {"question": question}))
-    posted = fake.messages[next(reversed(fake.messages))]
-    reading.passes()
+    posted, entry_id = await read_privately(fake, service)
 
     callback = await interact(fake, payloads.button_press(posted, f"ketamine:share:{entry_id}"))
 
@@ -224,11 +230,7 @@ async def test_share_posts_the_answer_publicly_naming_who_shared_it(
 async def test_sharing_again_straight_away_is_held_back_privately(
     fake: FakeDiscord, bot: commands.Bot, service: BotService
 ) -> None:
-    reading = ReadingTime(service)
-    question, entry_id = a_question(service)
-    await interact(fake, payloads.slash_command("ketamine", {"question": question}))
-    posted = fake.messages[next(reversed(fake.messages))]
-    reading.passes()
+    posted, entry_id = await read_privately(fake, service)
     shared = await interact(fake, payloads.button_press(posted, f"ketamine:share:{entry_id}"))
     assert not shared.body["data"].get("flags")
 

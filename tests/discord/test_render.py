@@ -18,10 +18,9 @@ from bot.adapters.discord.render import (
     shorten,
 )
 from bot.adapters.discord.views import reply_view
-from bot.core.reply import Citation, Reply, ReplyKind, Suggestion
+from bot.core.reply import Citation, ReplyKind, Suggestion
 from bot.core.responder import Responder
-
-DISCLAIMER = "Not medical advice: talk to a clinician."
+from tests.render_samples import DISCLAIMER, clarify, make_reply
 
 
 def assert_within_limits(embed: dict) -> None:
@@ -84,18 +83,13 @@ def test_sources_list_every_source_with_its_link_once(responder: Responder) -> N
 
 
 def test_suggestions_are_numbered_and_become_buttons() -> None:
-    reply = Reply(
-        question="ketamine?",
-        kind=ReplyKind.CLARIFY,
-        title="Did you mean one of these?",
-        body="Pick the closest one:",
-        disclaimer=DISCLAIMER,
-        suggestions=(Suggestion("a-one", "First *question*?"), Suggestion("b-two", "Second?")),
-    )
+    reply = clarify()
     embed = render_reply(reply).to_dict()
     view = reply_view(reply)
 
-    assert embed["description"] == "Pick the closest one:\n\n1. First \\*question\\*?\n2. Second?"
+    assert (
+        embed["description"] == "Pick the closest one:\n\n1. How \\*fast\\*?\n2. Dose & <timing>?"
+    )
     assert view is not None
     assert view.to_components() == [
         {
@@ -104,15 +98,15 @@ def test_suggestions_are_numbered_and_become_buttons() -> None:
                 {
                     "type": 2,
                     "style": 2,
-                    "label": "First *question*?",
-                    "custom_id": "ketamine:ask:a-one",
+                    "label": "How *fast*?",
+                    "custom_id": "ketamine:ask:speed",
                     "disabled": False,
                 },
                 {
                     "type": 2,
                     "style": 2,
-                    "label": "Second?",
-                    "custom_id": "ketamine:ask:b-two",
+                    "label": "Dose & <timing>?",
+                    "custom_id": "ketamine:ask:dose",
                     "disabled": False,
                 },
             ],
@@ -133,12 +127,10 @@ def test_share_button_only_for_an_answer_with_an_entry(responder: Responder) -> 
 
 
 def test_markdown_and_mentions_in_knowledge_text_render_literally() -> None:
-    reply = Reply(
-        question="",
-        kind=ReplyKind.ANSWER,
+    reply = make_reply(
+        ReplyKind.ANSWER,
         title="What is _this_?",
         body="Use **care** with ~~this~~ `code` and @everyone <@123>.",
-        disclaimer=DISCLAIMER,
     )
     embed = render_reply(reply).to_dict()
 
@@ -154,12 +146,10 @@ def test_an_over_long_reply_fits_every_limit_and_keeps_every_part() -> None:
         )
         for n in range(40)
     )
-    reply = Reply(
-        question="?",
-        kind=ReplyKind.ANSWER,
+    reply = make_reply(
+        ReplyKind.ANSWER,
         title="T" * 50 + " a very long title " * 30,
         body="This answer goes on and on. " * 400,
-        disclaimer=DISCLAIMER,
         note="A caveat that is far too long. " * 100,
         note_label="Worth knowing:",
         citations=citations,
@@ -233,9 +223,8 @@ def test_any_reply_fits_every_embed_limit(
     citations: int,
     kind: ReplyKind,
 ) -> None:
-    reply = Reply(
-        question="",
-        kind=kind,
+    reply = make_reply(
+        kind,
         title=title,
         body=body,
         disclaimer=disclaimer,

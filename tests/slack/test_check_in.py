@@ -20,6 +20,7 @@ from bot.core.reply import Reply, ReplyKind
 from bot.core.service import BotService
 from bot.knowledge import load_knowledge
 from bot.storage import Store
+from tests.slack.blocks import check_in_buttons
 from tests.slack.conftest import SlackHarness
 from tests.slack.fake_slack import TEAM_ID, Call, FakeSlack
 from tests.slack.slack_requests import (
@@ -65,30 +66,7 @@ def check_in_reply(slack: SlackHarness, text: str = QUESTION) -> Reply:
 
 def buttons(value: dict[str, str]) -> dict[str, Any]:
     """The check-in's actions block, exactly as Slack must receive it."""
-    packed = json.dumps(value, separators=(",", ":"))
-    return {
-        "type": "actions",
-        "block_id": "ketamine_check_in",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": "ketamine_check_in_support",
-                "text": {"type": "plain_text", "text": "Yes, I'd like support", "emoji": True},
-                "value": packed,
-                "style": "primary",
-            },
-            {
-                "type": "button",
-                "action_id": "ketamine_check_in_other",
-                "text": {
-                    "type": "plain_text",
-                    "text": "No, I was asking about something else",
-                    "emoji": True,
-                },
-                "value": packed,
-            },
-        ],
-    }
+    return check_in_buttons(json.dumps(value, separators=(",", ":")))
 
 
 def check_in_blocks(reply: Reply, value: dict[str, str]) -> list[dict[str, Any]]:

@@ -17,36 +17,40 @@ from bot.adapters.slack.render import (
     render_shared,
     render_text,
 )
-from bot.core.reply import Choice, Citation, Reply, ReplyKind, Suggestion
+from bot.core.reply import ReplyKind, Suggestion
 from bot.core.responder import Responder
 from bot.knowledge import KnowledgeBase
-
-DISCLAIMER = "Not medical advice: talk to a clinician."
-STUDY = Citation(
-    "study",
-    "Smith & Jones (2024)",
-    "Smith, A. & Jones, B. (2024). A study.",
-    "https://doi.org/10.1/x&y",
+from tests.render_samples import (
+    DISCLAIMER,
+    STUDY,
+    answer,
+    check_in,
+    clarify,
+    crisis,
+    make_reply,
+    sources,
 )
-ARTICLE = Citation("article", "The article", "The article, in full.", None, "No link of its own.")
+from tests.slack.blocks import check_in_buttons
+
 DISCLAIMER_BLOCK = {"type": "context", "elements": [{"type": "mrkdwn", "text": DISCLAIMER}]}
-
-
-def answer(**parts: object) -> Reply:
-    values: dict = {
-        "question": "how fast <b>",
-        "kind": ReplyKind.ANSWER,
-        "title": "How fast does it work?",
-        "body": "Within hours for some people.",
-        "disclaimer": DISCLAIMER,
-        "note": "The study did not measure hours.",
-        "note_label": "Worth knowing:",
-        "citations": (ARTICLE, STUDY),
-        "citations_label": "Source:",
-        "entry_id": "speed",
-        "score": 100.0,
-    }
-    return Reply(**{**values, **parts})
+SUGGESTION_BUTTONS = {  # the Block Kit of render_samples.SUGGESTIONS, in clarify and not_covered
+    "type": "actions",
+    "block_id": "ketamine_suggestions",
+    "elements": [
+        {
+            "type": "button",
+            "action_id": "ketamine_suggestion_0",
+            "text": {"type": "plain_text", "text": "How *fast*?", "emoji": True},
+            "value": "speed",
+        },
+        {
+            "type": "button",
+            "action_id": "ketamine_suggestion_1",
+            "text": {"type": "plain_text", "text": "Dose &amp; &lt;timing&gt;?", "emoji": True},
+            "value": "dose",
+        },
+    ],
+}
 
 
 def section(text: str) -> dict:
@@ -124,91 +128,32 @@ def test_only_answers_can_be_shared(kind: ReplyKind):
 
 
 def test_clarify_offers_each_suggestion_as_a_button():
-    reply = Reply(
-        question="ketamine",
-        kind=ReplyKind.CLARIFY,
-        title="Did you mean one of these?",
-        body="Pick the closest one:",
-        disclaimer=DISCLAIMER,
-        suggestions=(Suggestion("speed", "How fast?"), Suggestion("dose", "Dose & <timing>?")),
-    )
-    assert render_blocks(reply) == [
+    assert render_blocks(clarify()) == [
         section("*Did you mean one of these?*"),
         section("Pick the closest one:"),
-        {
-            "type": "actions",
-            "block_id": "ketamine_suggestions",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": "ketamine_suggestion_0",
-                    "text": {"type": "plain_text", "text": "How fast?", "emoji": True},
-                    "value": "speed",
-                },
-                {
-                    "type": "button",
-                    "action_id": "ketamine_suggestion_1",
-                    "text": {
-                        "type": "plain_text",
-                        "text": "Dose &amp; &lt;timing&gt;?",
-                        "emoji": True,
-                    },
-                    "value": "dose",
-                },
-            ],
-        },
+        SUGGESTION_BUTTONS,
         DISCLAIMER_BLOCK,
     ]
 
 
 def test_advice_shows_its_label_before_the_related_question():
-    reply = Reply(
-        question="what dose should i take",
-        kind=ReplyKind.ADVICE,
-        title="I can't advise on your own treatment",
-        body="Ask your clinician.",
-        disclaimer=DISCLAIMER,
+    advice = make_reply(
+        ReplyKind.ADVICE,
         suggestions=(Suggestion("dose", "What dose did the study use?"),),
         suggestions_label="A related question:",
     )
-    blocks = render_blocks(reply)
+    blocks = render_blocks(advice)
     assert blocks[2] == section("A related question:")
     assert blocks[3]["elements"][0]["value"] == "dose"
 
 
 def test_crisis_puts_resources_right_after_the_title_and_never_echoes():
-    reply = Reply(
-        question="i want to die",
-        kind=ReplyKind.CRISIS,
-        title="Please reach out:",
-        body="I'm a bot, not a crisis service.",
-        disclaimer=DISCLAIMER,
-        items=("Call or text 988.", "See https://findahelpline.com."),
-    )
-    assert render_blocks(reply, share_label="Share", echo=True) == [
+    assert render_blocks(crisis(), share_label="Share", echo=True) == [
         section("*Please reach out:*"),
         section("• Call or text 988.\n• See <https://findahelpline.com>."),
         section("I'm a bot, not a crisis service."),
         DISCLAIMER_BLOCK,
     ]
-
-
-def check_in(**parts: object) -> Reply:
-    values: dict = {
-        "question": "my own private words",
-        "kind": ReplyKind.CHECK_IN,
-        "title": "Checking in with you, privately",
-        "body": "I might be reading you wrong & I'm sorry if so.",
-        "disclaimer": DISCLAIMER,
-        "items": ("Call or text 988.", "See https://findahelpline.com."),
-        "question_prompt": "Are you thinking about suicide or about hurting yourself?",
-        "choices": (
-            Choice("support", "Yes, I'd like support"),
-            Choice("other", "No, I was asking about something else"),
-        ),
-        "entry_id": "speed",
-    }
-    return Reply(**{**values, **parts})
 
 
 def test_check_in_asks_after_the_resources_with_two_buttons_that_carry_the_place():
@@ -222,29 +167,7 @@ def test_check_in_asks_after_the_resources_with_two_buttons_that_carry_the_place
         section("I might be reading you wrong &amp; I'm sorry if so."),
         section("• Call or text 988.\n• See <https://findahelpline.com>."),
         section("*Are you thinking about suicide or about hurting yourself?*"),
-        {
-            "type": "actions",
-            "block_id": "ketamine_check_in",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": "ketamine_check_in_support",
-                    "text": {"type": "plain_text", "text": "Yes, I'd like support", "emoji": True},
-                    "value": value,
-                    "style": "primary",
-                },
-                {
-                    "type": "button",
-                    "action_id": "ketamine_check_in_other",
-                    "text": {
-                        "type": "plain_text",
-                        "text": "No, I was asking about something else",
-                        "emoji": True,
-                    },
-                    "value": value,
-                },
-            ],
-        },
+        check_in_buttons(value),
         DISCLAIMER_BLOCK,
     ]
 
@@ -274,58 +197,27 @@ def test_check_in_origin_reads_back_only_what_the_bot_wrote():
 
 
 def test_not_covered_is_rendered_like_a_clarify_text_and_suggestion_buttons():
-    reply = Reply(
+    not_covered = clarify(
         question="does ketamine help with ocd",
         kind=ReplyKind.NOT_COVERED,
         title="The article doesn't cover that",
         body="It is about PTSD; these are the closest things it does cover:",
-        disclaimer=DISCLAIMER,
-        suggestions=(Suggestion("speed", "How fast?"), Suggestion("risks", "Risks & <side>?")),
     )
-    assert render_message(reply, share_label="Share", feedback=("Helpful", "Not helpful")) == {
-        "text": render_text(reply),
+    feedback = ("Helpful", "Not helpful")
+    assert render_message(not_covered, share_label="Share", feedback=feedback) == {
+        "text": render_text(not_covered),
         "blocks": [
             section("*The article doesn't cover that*"),
             section("It is about PTSD; these are the closest things it does cover:"),
-            {
-                "type": "actions",
-                "block_id": "ketamine_suggestions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": "ketamine_suggestion_0",
-                        "text": {"type": "plain_text", "text": "How fast?", "emoji": True},
-                        "value": "speed",
-                    },
-                    {
-                        "type": "button",
-                        "action_id": "ketamine_suggestion_1",
-                        "text": {
-                            "type": "plain_text",
-                            "text": "Risks &amp; &lt;side&gt;?",
-                            "emoji": True,
-                        },
-                        "value": "risks",
-                    },
-                ],
-            },
+            SUGGESTION_BUTTONS,
             DISCLAIMER_BLOCK,
         ],
     }
-    assert "1. How fast?" in render_text(reply)
+    assert "1. How *fast*?" in render_text(not_covered)
 
 
 def test_sources_list_every_full_reference_with_a_live_link():
-    reply = Reply(
-        question="",
-        kind=ReplyKind.SOURCES,
-        title="Where the answers come from",
-        body="Every answer comes from these sources:",
-        disclaimer=DISCLAIMER,
-        items=(ARTICLE.full_line, STUDY.full_line),
-        citations=(ARTICLE, STUDY),
-    )
-    assert render_blocks(reply) == [
+    assert render_blocks(sources()) == [
         section("*Where the answers come from*"),
         section("Every answer comes from these sources:"),
         section(
@@ -380,17 +272,9 @@ def test_a_long_suggestion_is_cut_to_fit_a_button():
 
 
 def test_home_tab_has_help_sources_pointer_and_one_disclaimer():
-    about = answer(kind=ReplyKind.HELP, title="Ask me", body="How to ask.", note=None, citations=())
-    sources = Reply(
-        question="",
-        kind=ReplyKind.SOURCES,
-        title="Sources",
-        body="These:",
-        disclaimer=DISCLAIMER,
-        items=(STUDY.full_line,),
-        citations=(STUDY,),
-    )
-    assert render_home(about, sources, "Call 988 <now>") == {
+    about = make_reply(ReplyKind.HELP, title="Ask me", body="How to ask.")
+    listed = sources(title="Sources", body="These:", items=(STUDY.full_line,), citations=(STUDY,))
+    assert render_home(about, listed, "Call 988 <now>") == {
         "type": "home",
         "blocks": [
             section("*Ask me*"),
