@@ -4,8 +4,11 @@
 
 For each share of meaning (sentence vectors) in the blended score, it searches the
 answer / clarify / clear-lead bands for the most in-scope questions answered with the
-right entry while keeping questions the article does not cover unanswered. The chosen
-values go into knowledge/settings.yaml by hand; the frozen test set then measures them.
+right entry while keeping questions the article does not cover unanswered (at least
+KEEP_UNANSWERED of not-covered and out-of-scope questions together, and KEEP_OUT_OF_SCOPE
+of the out-of-scope ones alone: an off-topic question must not get a confident answer).
+It scores the matching alone, as if no safety reply had been given. The chosen values go
+into knowledge/settings.yaml by hand; the frozen test set then measures them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from bot.evaluation import NOT_COVERED, OUT_OF_SCOPE, load_cases  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 
 KEEP_UNANSWERED = 0.96  # dev target for not-covered and out-of-scope questions
+KEEP_OUT_OF_SCOPE = 0.95  # dev target for out-of-scope questions alone
 
 
 def decide(ranked, settings, topics) -> str | None:  # noqa: ANN001
@@ -67,16 +71,22 @@ def main() -> None:
                     "clarify_at": clarify_at,
                 }
             )
-            right = inside = kept = outside = honest = 0
+            right = inside = kept = outside = honest = off_topic = off_topic_kept = 0
             for case, ranked in zip(cases, ranks, strict=True):
                 got = decide(ranked, settings, topics)
                 if case.expect in (NOT_COVERED, OUT_OF_SCOPE):
                     outside += 1
-                    kept += got is None or got in topics
+                    unanswered = got is None or got in topics
+                    kept += unanswered
                     honest += case.expect == NOT_COVERED and got in topics
+                    if case.expect == OUT_OF_SCOPE:
+                        off_topic += 1
+                        off_topic_kept += unanswered
                 else:
                     inside += 1
                     right += got == case.expect
+            if off_topic and off_topic_kept / off_topic < KEEP_OUT_OF_SCOPE:
+                continue
             results.append(
                 (
                     right / inside,

@@ -25,10 +25,18 @@ MAX_QUERY_WORDS = 60
 MIN_TYPO_LENGTH = 6
 MAX_CANDIDATES = 60
 COMMON_POSTINGS = 1_500  # a word in more phrasings than this only re-scores candidates
-UNKNOWN_WORD_WEIGHT = 4.0
+# A word the knowledge base never uses weighs as much as a rare one: "how to get better at
+# chess" must not become a study figure because "better" is known. Chosen on the dev set
+# (4, 6 and 8 tried; 6 and 8 answered the same share, 4 a little less).
+UNKNOWN_WORD_WEIGHT = 6.0
 LEXICAL_SHARE = 0.5
 ENTRY_SHARE = 0.5
 INFORMATION_FLOOR = 5.0  # a question must carry this much word weight to score fully
+# A long message (a story, then the question) is scored as if it weighed at most this much,
+# about a twelve-word question: otherwise its story words dilute every entry's score and
+# the right entry, though ranked first, never reaches a band. Chosen on the dev set (no cap,
+# 40, 30, 25 and 20 tried; 20 to 30 were best and alike).
+QUERY_WEIGHT_CAP = 30.0
 
 
 class Matchable(Protocol):
@@ -96,25 +104,38 @@ class Matcher:
         content = " ".join(self._canonicalizer.content_words(canonical))
         return self._corrector.correct(content)
 
-    def rank(self, normalized: str, limit: int) -> list[Match]:
-        """The ``limit`` best entries for a normalized question, best first."""
+    def _weigh(self, normalized: str) -> tuple[str, set[str], float]:
+        """The question's key, its words the base knows, and the weight of all its words."""
         query = self.query_key(normalized)
         words = set(query.split())
         known = {word for word in words if word in self._weight}
-        if not known:
-            return []
         # Words the knowledge base never uses still count against a match, gently:
         # "what is ibogaine" must not become "what is this bot?" because one word is known.
-        query_weight = sum(self._weight[word] for word in known) + UNKNOWN_WORD_WEIGHT * len(
+        weight = sum(self._weight[word] for word in known) + UNKNOWN_WORD_WEIGHT * len(
             words - known
         )
+        return query, known, weight
+
+    def information(self, normalized: str) -> float:
+        """How much the question says, 0 to 1: 1 from ``INFORMATION_FLOOR`` of word weight.
+
+        "ketamine" alone (a word in nearly every entry) says little; "nmda?" says a lot.
+        """
+        return min(1.0, self._weigh(normalized)[2] / INFORMATION_FLOOR)
+
+    def rank(self, normalized: str, limit: int) -> list[Match]:
+        """The ``limit`` best entries for a normalized question, best first."""
+        query, known, query_weight = self._weigh(normalized)
+        if not known:
+            return []
+        query_weight = min(query_weight, QUERY_WEIGHT_CAP)  # scores are clamped to 100 below
         shared = self._shared_weight(known)
         # The F1 of "how much of the phrasing the question says" (overlap / phrasing weight)
         # and "how much of the question the phrasing explains" (overlap / question weight)
         # reduces to 2 * overlap / (phrasing weight + question weight).
         phrasing_weight = self._phrasing_weight
         lexical_scores = {
-            index: 200 * overlap / (phrasing_weight[index] + query_weight)
+            index: min(100.0, 200 * overlap / (phrasing_weight[index] + query_weight))
             for index, overlap in shared.items()
         }
         shortlist = heapq.nlargest(MAX_CANDIDATES, lexical_scores, key=lexical_scores.__getitem__)
@@ -132,10 +153,11 @@ class Matcher:
             topical = topical_by_owner.get(owner)
             if topical is None:
                 shared_with_entry = known & self._entry_words[owner]
-                topical = (
+                topical = min(
+                    100.0,
                     100
                     * sum(self._weight[word] for word in shared_with_entry)
-                    / max(query_weight, INFORMATION_FLOOR)
+                    / max(query_weight, INFORMATION_FLOOR),
                 )
                 topical_by_owner[owner] = topical
             wording = LEXICAL_SHARE * lexical_scores[index] + (1 - LEXICAL_SHARE) * fuzzy

@@ -220,6 +220,9 @@ class Responder:
             return lexical[: settings.max_suggestions + 1]
         words = {match.entry_id: match.score for match in lexical}
         meaning = self._semantic.scores(vectors[0], words, CANDIDATES)
+        # A question that says little ("ketamine") is close in meaning to many wordings:
+        # the less it says, the more its score rests on shared words alone.
+        share *= self._matcher.information(normalized)
         blended = [
             Match(owner, (1 - share) * words.get(owner, 0.0) + share * score)
             for owner, score in meaning.items()

@@ -1,0 +1,50 @@
+"""The meaning index: exact on a small base, a two-step search on a very large one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.core import semantic
+from bot.core.semantic import SemanticIndex
+
+
+def _base(owners: int, seed: int = 3) -> tuple[list[str], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    names = [f"entry-{i}" for i in range(owners) for _ in range(int(rng.integers(1, 8)))]
+    vectors = rng.normal(size=(len(names), 24)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return names, vectors
+
+
+def test_each_owner_scores_its_closest_wording():
+    index = SemanticIndex(["a", "a", "b"], np.eye(3, dtype=np.float32))
+    assert index.scores(np.array([0, 1, 0], dtype=np.float32), [], 2) == {"a": 100.0, "b": 0.0}
+
+
+def test_the_wordings_of_one_owner_must_be_together():
+    with pytest.raises(ValueError, match="not next to each other"):
+        SemanticIndex(["a", "b", "a"], np.eye(3, dtype=np.float32))
+
+
+def test_the_two_step_search_finds_what_the_full_one_does(monkeypatch: pytest.MonkeyPatch):
+    names, vectors = _base(300)
+    query = vectors[40] + 0.05 * np.ones(24, dtype=np.float32)
+    exact = SemanticIndex(names, vectors).scores(query, ["entry-7", "entry-250"], 10)
+    monkeypatch.setattr(semantic, "EXACT_ROWS", 10)
+    monkeypatch.setattr(semantic, "SHORTLIST", 300)  # every owner: the same answer
+    two_step = SemanticIndex(names, vectors).scores(query, ["entry-7", "entry-250"], 10)
+    assert two_step.keys() == exact.keys()
+    assert all(two_step[name] == pytest.approx(exact[name], abs=1e-3) for name in exact)
+
+
+def test_a_short_shortlist_still_scores_the_candidates_and_the_closest(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    names, vectors = _base(300)
+    monkeypatch.setattr(semantic, "EXACT_ROWS", 10)
+    monkeypatch.setattr(semantic, "SHORTLIST", 20)
+    scores = SemanticIndex(names, vectors).scores(vectors[0], ["entry-7", "entry-250"], 5)
+    assert {"entry-7", "entry-250"} <= scores.keys()
+    assert max(scores, key=scores.__getitem__) == names[0]
+    assert scores[names[0]] == pytest.approx(100.0, abs=1e-3)
