@@ -93,6 +93,17 @@ def test_every_phrasing_reaches_its_own_entry(knowledge: KnowledgeBase, responde
     assert wrong == []
 
 
+def test_every_phrasing_is_matched_to_its_own_entry(knowledge: KnowledgeBase, responder: Responder):
+    """The matching alone, whatever the safety screen says: no two entries share a wording."""
+    wrong = []
+    for entry in knowledge.entries.values():
+        for phrasing in (entry.question, *entry.phrasings):
+            reply = responder.ordinary(responder.screen(phrasing))
+            if reply.kind is not ReplyKind.ANSWER or reply.entry_id != entry.id:
+                wrong.append(f"{entry.id}: {phrasing!r} -> {reply.entry_id or reply.kind.value}")
+    assert wrong == []
+
+
 def test_crisis_resources_are_the_exact_published_ones(knowledge: KnowledgeBase):
     resources = knowledge.safety.crisis.resources
     assert resources[0] == (
@@ -148,8 +159,31 @@ def test_not_covered_phrasings_get_the_not_covered_reply(
     assert wrong == []
 
 
+def test_not_covered_phrasings_are_matched_to_their_topic(
+    knowledge: KnowledgeBase, responder: Responder
+):
+    """The matching alone: no entry swallows a topic the article does not cover."""
+    wrong = []
+    for topic in knowledge.not_covered.values():
+        for phrasing in topic.phrasings:
+            reply = responder.ordinary(responder.screen(phrasing))
+            if reply.kind is not ReplyKind.NOT_COVERED or reply.topic != topic.id:
+                wrong.append(f"{topic.id}: {phrasing!r} -> {reply.entry_id or reply.kind.value}")
+    assert wrong == []
+
+
 @pytest.mark.parametrize(
-    "question", ["dose it work", "dose ketamine work for ptsd", "how fast dose ketamin work"]
+    "question",
+    [
+        "dose it work",
+        "dose ketamine work for ptsd",
+        "how fast dose ketamin work",
+        "what dose ketamine do to the brain",
+        "dose spravato work for ptsd",
+        "dose therapy help",
+        "dose ketamine really help ptsd",
+        "how long dose ket last",
+    ],
 )
 def test_dose_typed_for_does_never_reaches_the_dose_entry(responder: Responder, question: str):
     assert responder.respond(question).entry_id != "study-dose"
