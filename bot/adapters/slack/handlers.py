@@ -71,7 +71,13 @@ class SlackAdapter(ModeratorListeners):
         self._alert_client = None
 
     def register(self, app: AsyncApp) -> None:
-        """Add every listener to ``app``; each acks at once and answers in a task after."""
+        """Add every listener to ``app``; each acks at once and answers after.
+
+        Bolt runs a listener in a task of its own after the ack unless the app processes
+        before responding (``process_before_response``, for FaaS); only then does the
+        answer need a task of its own, or the ack would wait for it.
+        """
+        self.work.inline = not app.process_before_response
         track = [_Reserve(self.work)]
         app.event("app_mention", middleware=track)(self._on_mention)
         app.event("message", matchers=[_is_direct_message], middleware=track)(self._on_message)
@@ -94,16 +100,16 @@ class SlackAdapter(ModeratorListeners):
         self, body: Body, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         self._remember_client(client)
-        self.work.spawn(self._answer_mention(body, Outbox(client), context))
+        await self.work.carry_on(self._answer_mention(body, Outbox(client), context))
 
     async def _on_message(
         self, body: Body, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         self._remember_client(client)
-        self.work.spawn(self._answer_direct_message(body, Outbox(client), context))
+        await self.work.carry_on(self._answer_direct_message(body, Outbox(client), context))
 
     async def _on_home_opened(self, body: Body, client: AsyncWebClient) -> None:
-        self.work.spawn(self._publish_home(body, Outbox(client)))
+        await self.work.carry_on(self._publish_home(body, Outbox(client)))
 
     async def _on_ketamine(
         self, ack: AsyncAck, body: Body, client: AsyncWebClient, context: AsyncBoltContext
@@ -131,14 +137,14 @@ class SlackAdapter(ModeratorListeners):
         await self._ack_then(ack, self._answer_after_check_in(body, Outbox(client)))
 
     async def _ack_then(self, ack: AsyncAck, work: Coroutine[Any, Any, None]) -> None:
-        """Ack with an empty body (nothing shows in the channel), then answer in a task."""
+        """Ack with an empty body (nothing shows in the channel), then answer."""
         try:
             await ack()
         except BaseException:
             work.close()
             self.work.release()
             raise
-        self.work.spawn(work)
+        await self.work.carry_on(work)
 
     # -- what each request gets ---------------------------------------------------------------
 
@@ -151,22 +157,32 @@ class SlackAdapter(ModeratorListeners):
         texts = responder.knowledge.replies.interface
         user, channel, ts = event["user"], event["channel"], event.get("ts")
         in_thread = event.get("thread_ts")
+        feedback = self.feedback_labels(texts)
+
+        def render(reply: Reply) -> Message:
+            if reply.kind is ReplyKind.CRISIS:
+                return render_message(reply)
+            if reply.kind is ReplyKind.CHECK_IN:
+                origin = CheckInOrigin("channel", channel, in_thread or ts, ts, reply.entry_id)
+                return render_message(reply, check_in=origin)
+            return render_message(reply, feedback=feedback)
+
         text = event.get("text") or ""
-        outcome = await self.work.think(self._ask, responder, context, user, text)
+        outcome, message = await self.work.think(
+            self._ask_and_render, responder, context, user, text, render
+        )
         reply = outcome.reply
-        if reply is None:
+        if reply is None or message is None:
             await self._tell_cooled_down(outbox, outcome, texts, user, channel, in_thread)
             return
         if reply.kind is ReplyKind.CRISIS:
-            await self._send_crisis_privately(outbox, reply, texts, user, channel, in_thread)
+            await self._send_crisis_privately(outbox, message, texts, user, channel, in_thread)
             await self.alert_crisis(outbox, context, user, channel, ts)
             return
         if reply.kind is ReplyKind.CHECK_IN:
-            origin = CheckInOrigin("channel", channel, in_thread or ts, ts, reply.entry_id)
             pointer = responder.knowledge.safety.check_in.public_pointer
-            await self._check_in_privately(outbox, reply, origin, pointer, user, in_thread)
+            await self._check_in_privately(outbox, message, channel, pointer, user, in_thread)
             return
-        message = render_message(reply, feedback=self.feedback_labels(texts))
         await outbox.post(channel, message, thread_ts=in_thread or ts)
 
     async def _answer_direct_message(
@@ -180,16 +196,21 @@ class SlackAdapter(ModeratorListeners):
         texts = responder.knowledge.replies.interface
         user, channel = event["user"], event["channel"]
         in_thread = event.get("thread_ts")
+        feedback = self.feedback_labels(texts)
+
+        def render(reply: Reply) -> Message:
+            check_in = None
+            if reply.kind is ReplyKind.CHECK_IN:  # a DM is private already: ask right here
+                check_in = CheckInOrigin("dm", channel, in_thread, entry_id=reply.entry_id)
+            return render_message(reply, feedback=feedback, check_in=check_in)
+
         text = event.get("text") or ""
-        outcome = await self.work.think(self._ask, responder, context, user, text)
-        reply = outcome.reply
-        if reply is None:
+        outcome, message = await self.work.think(
+            self._ask_and_render, responder, context, user, text, render
+        )
+        if message is None:
             await self._tell_cooled_down(outbox, outcome, texts, user, channel, in_thread)
             return
-        check_in = None
-        if reply.kind is ReplyKind.CHECK_IN:  # a DM is private already: ask right here
-            check_in = CheckInOrigin("dm", channel, in_thread, entry_id=reply.entry_id)
-        message = render_message(reply, feedback=self.feedback_labels(texts), check_in=check_in)
         await outbox.post(channel, message, thread_ts=in_thread)
 
     async def _tell_cooled_down(
@@ -206,25 +227,34 @@ class SlackAdapter(ModeratorListeners):
             notice = render_notice(texts.cooldown)
             await outbox.post_ephemeral(channel, user, notice, thread_ts=in_thread)
 
-    def _ask(
-        self, responder: Responder, context: AsyncBoltContext, user: str, text: str
-    ) -> Outcome:
-        """The core's reply (or the cooldown that held it back); runs in a worker thread."""
-        return self.service.ask(
+    def _ask_and_render(
+        self,
+        responder: Responder,
+        context: AsyncBoltContext,
+        user: str,
+        text: str,
+        render: Callable[[Reply], Message],
+    ) -> tuple[Outcome, Message | None]:
+        """The core's reply (or the cooldown that held it back) and ``render`` of it.
+
+        Both are CPU work, so both run here, in a worker thread: the event loop only
+        receives, acks and sends.
+        """
+        outcome = self.service.ask(
             text, platform="slack", member=member_key(context, user), responder=responder
         )
+        return outcome, None if outcome.reply is None else render(outcome.reply)
 
     async def _send_crisis_privately(
         self,
         outbox: Outbox,
-        reply: Reply,
+        message: Message,
         texts: InterfaceTexts,
         user: str,
         channel: str,
         in_thread: str | None,
     ) -> None:
         """Resources in a DM plus a private pointer to it; if the DM fails, an ephemeral."""
-        message = render_message(reply)
         if await outbox.post(user, message):  # a user id as channel: the bot's DM with them
             notice = render_notice(texts.crisis_sent_privately)
             await outbox.post_ephemeral(channel, user, notice, thread_ts=in_thread)
@@ -234,8 +264,8 @@ class SlackAdapter(ModeratorListeners):
     async def _check_in_privately(
         self,
         outbox: Outbox,
-        reply: Reply,
-        origin: CheckInOrigin,
+        message: Message,
+        channel: str,
         pointer: str,
         user: str,
         in_thread: str | None,
@@ -244,12 +274,11 @@ class SlackAdapter(ModeratorListeners):
 
         Nothing public happens until the member has chosen.
         """
-        message = render_message(reply, check_in=origin)
         if await outbox.post(user, message):
             notice = render_notice(pointer)
-            await outbox.post_ephemeral(origin.channel, user, notice, thread_ts=in_thread)
+            await outbox.post_ephemeral(channel, user, notice, thread_ts=in_thread)
         else:
-            await outbox.post_ephemeral(origin.channel, user, message, thread_ts=in_thread)
+            await outbox.post_ephemeral(channel, user, message, thread_ts=in_thread)
 
     async def _answer_command(self, body: Body, outbox: Outbox, context: AsyncBoltContext) -> None:
         """``/ketamine QUESTION``: a private answer with a share button; help when empty."""
@@ -260,23 +289,25 @@ class SlackAdapter(ModeratorListeners):
         if not question:
             await outbox.respond(url, _ephemeral(render_message(responder.help())))
             return
-        user = body.get("user_id", "")
-        outcome = await self.work.think(self._ask, responder, context, user, question)
-        reply = outcome.reply
-        if reply is None:
+        user, channel = body.get("user_id", ""), body.get("channel_id", "")
+        feedback = self.feedback_labels(texts)
+
+        def render(reply: Reply) -> Message:
+            check_in = None
+            if reply.kind is ReplyKind.CHECK_IN:  # the command's answer is private already
+                check_in = CheckInOrigin("command", channel, entry_id=reply.entry_id)
+            share = texts.share_button
+            return render_message(
+                reply, share_label=share, echo=True, feedback=feedback, check_in=check_in
+            )
+
+        outcome, message = await self.work.think(
+            self._ask_and_render, responder, context, user, question, render
+        )
+        if message is None:
             if outcome.cooldown is Verdict.WARN:
                 await outbox.respond(url, _ephemeral(render_notice(texts.cooldown)))
             return
-        check_in = None
-        if reply.kind is ReplyKind.CHECK_IN:  # the command's answer is private already
-            check_in = CheckInOrigin("command", body.get("channel_id", ""), entry_id=reply.entry_id)
-        message = render_message(
-            reply,
-            share_label=texts.share_button,
-            echo=True,
-            feedback=self.feedback_labels(texts),
-            check_in=check_in,
-        )
         await outbox.respond(url, _ephemeral(message))
 
     async def _list_sources(self, body: Body, outbox: Outbox) -> None:

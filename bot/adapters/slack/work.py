@@ -1,7 +1,8 @@
 """Answers in flight after the ack, and the event ids already answered.
 
-Slack wants an ack within 3 seconds, so every answer runs as a task after it. Tracking
-those tasks lets shutdown (and tests) wait for them instead of guessing with sleeps.
+Slack wants an ack within 3 seconds, so every answer runs after it, in a task (Bolt's own
+listener task, or one of ours). Counting them lets shutdown (and tests) wait for them
+instead of guessing with sleeps.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class WorkTracker:
 
     ``reserve`` runs before the ack (as listener middleware), so a request that has been
     acknowledged but whose listener has not started yet still counts as in flight;
-    ``spawn`` hands the reservation to a task, which releases it when done.
+    ``carry_on`` releases the reservation once the answer is done.
 
     Working an answer out (the encoder, matching) is the CPU-heavy part, so ``think`` runs
     it in the service's worker pool (``bot.core.pool``) and the loop stays free to ack:
@@ -33,6 +34,7 @@ class WorkTracker:
 
     def __init__(self, pool: WorkerPool) -> None:
         self._pool = pool
+        self.inline = False  # True: listeners already run in a task of their own, after the ack
         self._active = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
@@ -54,6 +56,18 @@ class WorkTracker:
         if self._active <= 0:
             self._active = 0
             self._idle.set()
+
+    async def carry_on(self, work: Coroutine[Any, Any, None]) -> None:
+        """Do ``work`` after the ack, releasing one reservation when it ends.
+
+        Right here when the listener runs in a task of its own already (``inline``, Bolt's
+        default): a second task per request would only cost time. Otherwise in a new task,
+        so that the ack never waits for an answer.
+        """
+        if self.inline:
+            await self._run(work)
+        else:
+            self.spawn(work)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` as a task that releases one reservation when it ends."""
