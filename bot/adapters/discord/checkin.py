@@ -24,6 +24,7 @@ from typing import Any
 import discord
 
 from bot.adapters.discord.delivery import (
+    Shown,
     can_embed_in,
     replace,
     reply_in_channel,
@@ -33,7 +34,7 @@ from bot.adapters.discord.delivery import (
 )
 from bot.adapters.discord.moderation import ModeratorCommands, member_key
 from bot.adapters.discord.render import render_notice, render_plain, render_reply
-from bot.adapters.discord.views import Origin, check_in_view, reply_view
+from bot.adapters.discord.views import Origin, reply_view
 from bot.adapters.discord.work import tracked
 from bot.core.cooldown import Verdict
 from bot.core.reply import SUPPORT, Reply, ReplyKind
@@ -49,15 +50,17 @@ class CheckIns(ModeratorCommands):
         return await asyncio.to_thread(self.service.cooldown.check, member_key(user_id))
 
     async def send_check_in(
-        self, message: discord.Message, reply: Reply, responder: Responder
+        self, message: discord.Message, shown: Shown, responder: Responder
     ) -> None:
-        """Ask privately; a server channel sees only a pointer that repeats nothing."""
-        embed = render_reply(reply)
+        """Ask privately; a server channel sees only a pointer that repeats nothing.
+
+        ``shown`` is the check-in with its buttons (in a server, they carry where the
+        member asked, so "No" can answer there).
+        """
         if message.guild is None:
-            await reply_to(message, embed=embed, view=check_in_view(reply))
+            await reply_to(message, **shown.parts())
             return
-        view = check_in_view(reply, Origin(message.channel.id, message.id))
-        if await send_privately(message.author, embed=embed, view=view):
+        if await send_privately(message.author, embed=shown.embed, view=shown.view):
             pointer = responder.knowledge.safety.check_in.public_pointer
         else:  # DMs closed: the helplines, briefly, and never their words
             pointer = responder.knowledge.replies.interface.crisis_public_pointer

@@ -6,8 +6,9 @@ that a host adds one cog.
 
 Thin by design: what to say always comes from the core's ``Outcome``; the cog only
 decides *where* it goes (a reply, a DM, an ephemeral message), renders it and sends it.
-The core itself runs in a worker thread (``WorkTracker.think``): the event loop only
-receives, acknowledges and sends.
+The core and the rendering of its reply (``show_in_channel``, ``show_as_response``) run
+together in a worker thread (``WorkTracker.think``): the event loop only receives,
+acknowledges and sends.
 
 Where replies go:
 - a mention in a channel is answered there, as a reply, because the member asked there;
@@ -23,7 +24,9 @@ Where replies go:
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
+from collections.abc import Callable
 
 import discord
 from discord import app_commands
@@ -31,10 +34,16 @@ from discord.ext import commands
 
 from bot.adapters.discord import limits
 from bot.adapters.discord.checkin import CheckIns
-from bot.adapters.discord.delivery import can_embed, reply_to, respond, send_privately
+from bot.adapters.discord.delivery import Shown, can_embed, reply_to, respond, send_privately
 from bot.adapters.discord.moderation import member_key
 from bot.adapters.discord.render import render_notice, render_plain, render_reply, shorten
-from bot.adapters.discord.views import COG_NAME, DYNAMIC_ITEMS, check_in_view, reply_view
+from bot.adapters.discord.views import (
+    COG_NAME,
+    DYNAMIC_ITEMS,
+    Origin,
+    check_in_view,
+    reply_view,
+)
 from bot.adapters.discord.work import WorkTracker, tracked
 from bot.adapters.moderators import Moderation, ModeratorSettings
 from bot.core.cooldown import Verdict
@@ -95,15 +104,23 @@ class KetamineCog(CheckIns, commands.Cog, name=COG_NAME):
         if self.tell_moderators_about_reload in self.reloader.listeners:
             self.reloader.listeners.remove(self.tell_moderators_about_reload)
 
-    async def ask_core(self, text: str, user_id: int, responder: Responder) -> Outcome:
-        """``service.ask`` in a worker thread: the encoder and matching cost milliseconds."""
-        return await self.work.think(
-            self.service.ask,
-            text,
-            platform="discord",
-            member=member_key(user_id),
-            responder=responder,
+    async def ask_core(
+        self, text: str, user_id: int, responder: Responder, show: Callable[[Reply], Shown]
+    ) -> tuple[Outcome, Shown | None]:
+        """The core's outcome and ``show`` of its reply, worked out in a worker thread.
+
+        The encoder and matching cost milliseconds, rendering tens of microseconds: all of
+        it stays off the event loop, which only receives and sends.
+        """
+        return await self.work.think(self._ask_and_show, text, user_id, responder, show)
+
+    def _ask_and_show(
+        self, text: str, user_id: int, responder: Responder, show: Callable[[Reply], Shown]
+    ) -> tuple[Outcome, Shown | None]:
+        outcome = self.service.ask(
+            text, platform="discord", member=member_key(user_id), responder=responder
         )
+        return outcome, None if outcome.reply is None else show(outcome.reply)
 
     # -- messages: mentions and DMs -----------------------------------------------------
 
@@ -118,30 +135,32 @@ class KetamineCog(CheckIns, commands.Cog, name=COG_NAME):
         if await self._is_host_command(message):
             return
         responder = self.service.responder  # once: a reload swaps it whole
-        outcome = await self.ask_core(message.content, message.author.id, responder)
         interface = responder.knowledge.replies.interface
+        show = functools.partial(
+            show_in_channel,
+            embeddable=can_embed(message),  # the permission cache is the loop's to read
+            feedback=self.feedback_labels(interface),
+            origin=None if message.guild is None else Origin(message.channel.id, message.id),
+        )
+        outcome, shown = await self.ask_core(message.content, message.author.id, responder, show)
         reply = outcome.reply
-        if reply is None:  # inside the cooldown: say so once, then nothing
+        if reply is None or shown is None:  # inside the cooldown: say so once, then nothing
             if outcome.cooldown is Verdict.WARN:
                 await reply_to(message, content=render_notice(interface.cooldown))
             return
         if reply.kind is ReplyKind.CHECK_IN:
-            await self.send_check_in(message, reply, responder)
+            await self.send_check_in(message, shown, responder)
             return
         if reply.kind is ReplyKind.CRISIS:
             if message.guild is None:
-                await reply_to(message, embed=render_reply(reply))
-            elif await send_privately(message.author, embed=render_reply(reply)):
+                await reply_to(message, **shown.parts())
+            elif await send_privately(message.author, embed=shown.embed):
                 await reply_to(message, content=render_notice(interface.crisis_sent_privately))
             else:  # DMs closed: a brief public pointer, never their words
                 await reply_to(message, content=render_notice(interface.crisis_public_pointer))
             await self.alert_crisis(message)
             return
-        view = reply_view(reply, feedback=self.feedback_labels(interface))
-        if can_embed(message):
-            await reply_to(message, embed=render_reply(reply), view=view)
-        else:
-            await reply_to(message, content=render_plain(reply), view=view)
+        await reply_to(message, **shown.parts())
 
     def _is_addressed(self, message: discord.Message) -> bool:
         """Tell whether a message is for the bot: a DM, or text that mentions it or its role.
@@ -181,23 +200,21 @@ class KetamineCog(CheckIns, commands.Cog, name=COG_NAME):
     @tracked
     async def _ask(self, interaction: discord.Interaction, question: str) -> None:
         responder = self.service.responder
-        outcome = await self.ask_core(question, interaction.user.id, responder)
         interface = responder.knowledge.replies.interface
+        in_guild = _in_guild(interaction)
+        show = functools.partial(
+            show_as_response,
+            in_guild=in_guild,
+            private=in_guild,  # a check-in too: ephemeral in a server; "No" answers in place
+            share_label=interface.share_button,
+            feedback=self.feedback_labels(interface),
+        )
+        outcome, shown = await self.ask_core(question, interaction.user.id, responder, show)
         reply = outcome.reply
-        if reply is None:  # an interaction must be answered: even SILENT says so, privately
+        if reply is None or shown is None:  # an interaction must be answered: even SILENT
             await respond(interaction, ephemeral=True, content=render_notice(interface.cooldown))
             return
-        if reply.kind is ReplyKind.CHECK_IN:  # ephemeral in a server; "No" answers in place
-            await respond(
-                interaction,
-                ephemeral=_in_guild(interaction),
-                embed=render_reply(reply),
-                view=check_in_view(reply),
-            )
-            return
-        await self._answer(
-            interaction, responder, reply, ephemeral=_in_guild(interaction), limited=False
-        )
+        await respond(interaction, ephemeral=in_guild, **shown.parts())
 
     @ask.autocomplete("question")
     async def complete_question(
@@ -276,8 +293,9 @@ class KetamineCog(CheckIns, commands.Cog, name=COG_NAME):
         suggestion or the source list has not); a refused member is told privately.
         """
         interface = responder.knowledge.replies.interface
+        in_guild = _in_guild(interaction)
         crisis = reply.kind is ReplyKind.CRISIS
-        ephemeral = ephemeral or (crisis and _in_guild(interaction))
+        ephemeral = ephemeral or (crisis and in_guild)
         held_back = (
             limited
             and not ephemeral
@@ -287,10 +305,53 @@ class KetamineCog(CheckIns, commands.Cog, name=COG_NAME):
         if held_back:
             await respond(interaction, ephemeral=True, content=render_notice(interface.cooldown))
             return
-        shareable = ephemeral and reply.kind is ReplyKind.ANSWER and _in_guild(interaction)
-        view = reply_view(
+        shown = show_as_response(
             reply,
-            share_label=interface.share_button if shareable else None,
+            in_guild=in_guild,
+            private=ephemeral,
+            share_label=interface.share_button,
             feedback=self.feedback_labels(interface),
         )
-        await respond(interaction, ephemeral=ephemeral, embed=render_reply(reply), view=view)
+        await respond(interaction, ephemeral=ephemeral, **shown.parts())
+
+
+def show_in_channel(
+    reply: Reply,
+    *,
+    embeddable: bool,
+    feedback: tuple[str, str] | None,
+    origin: Origin | None,
+) -> Shown:
+    """``reply`` as a reply to a message: an embed (plain text where the bot may not embed).
+
+    A check-in carries its two buttons (with ``origin``, where the member asked in a
+    server); a crisis reply, no buttons at all; anything else, its suggestions and votes.
+    """
+    if reply.kind is ReplyKind.CHECK_IN:
+        return Shown(embed=render_reply(reply), view=check_in_view(reply, origin))
+    if reply.kind is ReplyKind.CRISIS:
+        return Shown(embed=render_reply(reply))
+    view = reply_view(reply, feedback=feedback)
+    if embeddable:
+        return Shown(embed=render_reply(reply), view=view)
+    return Shown(content=render_plain(reply), view=view)
+
+
+def show_as_response(
+    reply: Reply,
+    *,
+    in_guild: bool,
+    private: bool,
+    share_label: str,
+    feedback: tuple[str, str] | None,
+) -> Shown:
+    """``reply`` as an interaction's response: an embed with its buttons.
+
+    A check-in gets its two buttons (answered in place: no origin); an answer read
+    privately in a server gets "Share in channel" as well.
+    """
+    if reply.kind is ReplyKind.CHECK_IN:
+        return Shown(embed=render_reply(reply), view=check_in_view(reply))
+    shareable = private and reply.kind is ReplyKind.ANSWER and in_guild
+    view = reply_view(reply, share_label=share_label if shareable else None, feedback=feedback)
+    return Shown(embed=render_reply(reply), view=view)

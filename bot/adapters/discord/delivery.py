@@ -9,6 +9,7 @@ ids and status codes only, never what a member wrote.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -16,6 +17,23 @@ import discord
 NO_MENTIONS = discord.AllowedMentions.none()
 
 _log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What members see of one reply: an embed or plain text, and its buttons.
+
+    Built in a worker thread, with the reply (rendering costs CPU); the event loop only
+    sends it (``reply_to(message, **shown.parts())``).
+    """
+
+    content: str | None = None
+    embed: discord.Embed | None = None
+    view: discord.ui.View | None = None
+
+    def parts(self) -> dict[str, Any]:
+        """The keyword arguments of ``reply_to`` and ``respond``."""
+        return {"content": self.content, "embed": self.embed, "view": self.view}
 
 
 def _extras(embed: discord.Embed | None, view: discord.ui.View | None) -> dict[str, Any]:
@@ -98,11 +116,14 @@ async def reply_in_channel(
 
 
 async def send_privately(
-    user: discord.abc.User, *, embed: discord.Embed, view: discord.ui.View | None = None
+    user: discord.abc.User,
+    *,
+    embed: discord.Embed | None,
+    view: discord.ui.View | None = None,
 ) -> bool:
     """Send ``embed`` to ``user`` as a DM; ``False`` when their DMs are closed to the bot."""
     try:
-        await user.send(embed=embed, allowed_mentions=NO_MENTIONS, **_extras(None, view))
+        await user.send(allowed_mentions=NO_MENTIONS, **_extras(embed, view))
     except discord.HTTPException as error:
         _log.info("could not DM a member: HTTP %s (code %s)", error.status, error.code)
         return False

@@ -9,6 +9,7 @@ with an ellipsis, so Discord never rejects the message.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ ELLIPSIS = "…"
 _LIST_MARKER = re.compile(r"^(?:- |\d+\. )")
 MIN_PARTIAL_LINE = 40  # shorter leftovers read as noise; end with a lone ellipsis instead
 WORD_CUT_SLACK = 0.6  # cut at a space only if that keeps at least 60% of the room
+KNOWN_TEXTS = 4096  # escaped knowledge texts kept (titles, answers, caveats, labels...)
 
 KIND_COLOURS: dict[ReplyKind, int] = {
     ReplyKind.ANSWER: 0x3B82F6,
@@ -95,6 +97,17 @@ def escape(text: str) -> str:
     return escape_markdown(text, ignore_links=True)
 
 
+@functools.lru_cache(maxsize=KNOWN_TEXTS)
+def _escape_known(text: str) -> str:
+    """``escape`` for the knowledge base's own texts, which every answer repeats.
+
+    Escaping is a handful of regular expressions over the whole body (tens of
+    microseconds an answer); kept for the few thousand texts a knowledge base has, it is
+    a dictionary lookup. Only the replies' own texts come here, never a member's words.
+    """
+    return escape(text)
+
+
 def _escape_text(text: str) -> str:
     """Escape ``Reply.text`` line by line, keeping its own list markers as lists."""
     lines = []
@@ -106,16 +119,16 @@ def _escape_text(text: str) -> str:
 
 
 def _bullets(items: Iterable[str]) -> list[str]:
-    return [f"- {escape(item)}" for item in items]
+    return [f"- {_escape_known(item)}" for item in items]
 
 
 def _numbered(questions: Iterable[str]) -> list[str]:
-    return [f"{number}. {escape(question)}" for number, question in enumerate(questions, 1)]
+    return [f"{number}. {_escape_known(question)}" for number, question in enumerate(questions, 1)]
 
 
 def citation_markdown(citation: Citation) -> str:
     """Write a citation as a clickable markdown link (plain text when it has no link)."""
-    label = escape(citation.short).replace("[", "(").replace("]", ")")
+    label = _escape_known(citation.short).replace("[", "(").replace("]", ")")
     if not citation.link:
         return label
     link = citation.link.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
@@ -144,16 +157,16 @@ class EmbedLayout:
 
 def layout_reply(reply: Reply, *, shared_by: str | None = None) -> EmbedLayout:
     """Lay out every part of ``reply``, each cut to its own Discord limit."""
-    body = [escape(reply.body)]
+    body = [_escape_known(reply.body)]
     items = _bullets(reply.items)
     # For a crisis the resources come first, before any other words; a check-in asks
     # its question last, right above the two buttons that answer it.
     blocks = [items, body] if reply.kind is ReplyKind.CRISIS else [body, items]
     if reply.kind is ReplyKind.CHECK_IN and reply.question_prompt:
-        blocks.append([f"**{escape(reply.question_prompt)}**"])
+        blocks.append([f"**{_escape_known(reply.question_prompt)}**"])
     fields: list[tuple[str, list[str]]] = []
     if reply.note:
-        note = [escape(reply.note)]
+        note = [_escape_known(reply.note)]
         if reply.note_label:
             fields.append((reply.note_label, note))
         else:
@@ -169,13 +182,13 @@ def layout_reply(reply: Reply, *, shared_by: str | None = None) -> EmbedLayout:
             (reply.citations_label, [f"- {citation_markdown(c)}" for c in reply.citations])
         )
     return EmbedLayout(
-        title=shorten(escape(reply.title), limits.EMBED_TITLE),
+        title=shorten(_escape_known(reply.title), limits.EMBED_TITLE),
         description=fit_lines(_join_blocks(blocks), limits.EMBED_DESCRIPTION),
         footer=shorten(reply.disclaimer, limits.EMBED_FOOTER),
         colour=KIND_COLOURS.get(reply.kind, KIND_COLOURS[ReplyKind.HELP]),
         fields=[
             (
-                shorten(escape(name), limits.EMBED_FIELD_NAME),
+                shorten(_escape_known(name), limits.EMBED_FIELD_NAME),
                 fit_lines(lines, limits.EMBED_FIELD_VALUE),
             )
             for name, lines in fields[: limits.EMBED_FIELDS]

@@ -14,9 +14,8 @@ heartbeats stay on time and one member's long question never delays another's bu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from bot.core.pool import WorkerPool
@@ -24,31 +23,39 @@ from bot.core.pool import WorkerPool
 P = ParamSpec("P")
 T = TypeVar("T")
 
+
 class WorkTracker:
-    """Work the cog has started and not finished; closed once shutdown begins."""
+    """Work the cog has started and not finished; closed once shutdown begins.
+
+    A count and one event, not a future per handler: every answer passes through here,
+    so keeping track costs two additions.
+    """
 
     def __init__(self, pool: WorkerPool) -> None:
         self.open = True
         self.started = 0  # handlers that did work since start (not messages merely seen)
-        self._pending: set[asyncio.Future[None]] = set()
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._pool = pool
 
     @property
     def in_flight(self) -> int:
         """Handlers that started and have not finished."""
-        return len(self._pending)
+        return self._active
 
-    @contextlib.contextmanager
-    def track(self) -> Iterator[None]:
-        """Count the enclosed block as work in flight until it ends, however it ends."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.add(done)
+    def begin(self) -> None:
+        """Count one handler as started (``end`` must follow, however it ends)."""
         self.started += 1
-        try:
-            yield
-        finally:
-            self._pending.discard(done)
-            done.set_result(None)
+        self._active += 1
+        self._idle.clear()
+
+    def end(self) -> None:
+        """Count one handler as finished."""
+        self._active -= 1
+        if self._active <= 0:
+            self._active = 0
+            self._idle.set()
 
     def close(self) -> None:
         """Refuse new work; work in flight goes on (its replies can still be sent)."""
@@ -57,10 +64,13 @@ class WorkTracker:
     async def drain(self, timeout: float) -> bool:
         """Close, then wait up to ``timeout`` s for work in flight; ``False`` if some is late."""
         self.close()
-        if not self._pending:
+        if not self._active:
             return True
-        _, late = await asyncio.wait(set(self._pending), timeout=timeout)
-        return not late
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
     async def think(self, compute: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run the CPU-bound ``compute`` in the worker pool; waits its turn in a burst."""
@@ -90,7 +100,10 @@ def tracked(
         work = self.work
         if not work.open:
             return
-        with work.track():
+        work.begin()
+        try:
             await handler(self, *args, **kwargs)
+        finally:
+            work.end()
 
     return run
