@@ -13,49 +13,35 @@ heartbeats stay on time and one member's long question never delays another's bu
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
+from bot.adapters.inflight import InFlight
 from bot.core.pool import WorkerPool
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class WorkTracker:
-    """Work the cog has started and not finished; closed once shutdown begins.
-
-    A count and one event, not a future per handler: every answer passes through here,
-    so keeping track costs two additions.
-    """
+class WorkTracker(InFlight):
+    """Work the cog has started and not finished; closed once shutdown begins."""
 
     def __init__(self, pool: WorkerPool) -> None:
+        super().__init__()
         self.open = True
         self.started = 0  # handlers that did work since start (not messages merely seen)
-        self._active = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
         self._pool = pool
 
     @property
     def in_flight(self) -> int:
         """Handlers that started and have not finished."""
-        return self._active
+        return self.active
 
     def begin(self) -> None:
         """Count one handler as started (``end`` must follow, however it ends)."""
         self.started += 1
-        self._active += 1
-        self._idle.clear()
-
-    def end(self) -> None:
-        """Count one handler as finished."""
-        self._active -= 1
-        if self._active <= 0:
-            self._active = 0
-            self._idle.set()
+        super().begin()
 
     def close(self) -> None:
         """Refuse new work; work in flight goes on (its replies can still be sent)."""
@@ -64,13 +50,7 @@ class WorkTracker:
     async def drain(self, timeout: float) -> bool:
         """Close, then wait up to ``timeout`` s for work in flight; ``False`` if some is late."""
         self.close()
-        if not self._active:
-            return True
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except asyncio.TimeoutError:
-            return False
-        return True
+        return await self.wait_idle(timeout)
 
     async def think(self, compute: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run the CPU-bound ``compute`` in the worker pool; waits its turn in a burst."""

@@ -14,13 +14,14 @@ from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
+from bot.adapters.inflight import InFlight
 from bot.core.pool import WorkerPool
 
 log = logging.getLogger("bot.adapters.slack")
 T = TypeVar("T")
 
 
-class WorkTracker:
+class WorkTracker(InFlight):
     """Count requests from the moment Bolt routes them until their answer has been sent.
 
     ``reserve`` runs before the ack (as listener middleware), so a request that has been
@@ -33,29 +34,18 @@ class WorkTracker:
     """
 
     def __init__(self, pool: WorkerPool) -> None:
+        super().__init__()
         self._pool = pool
         self.inline = False  # True: listeners already run in a task of their own, after the ack
-        self._active = 0
         self._tasks: set[asyncio.Task[None]] = set()
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @property
-    def active(self) -> int:
-        """Requests reserved or running."""
-        return self._active
 
     def reserve(self) -> None:
         """Count one more request in flight."""
-        self._active += 1
-        self._idle.clear()
+        self.begin()
 
     def release(self) -> None:
         """Count one request as finished."""
-        self._active -= 1
-        if self._active <= 0:
-            self._active = 0
-            self._idle.set()
+        self.end()
 
     async def carry_on(self, work: Coroutine[Any, Any, None]) -> None:
         """Do ``work`` after the ack, releasing one reservation when it ends.
@@ -74,16 +64,6 @@ class WorkTracker:
         task = asyncio.get_running_loop().create_task(self._run(work))
         self._tasks.add(task)  # keep a reference: the loop holds tasks only weakly
         task.add_done_callback(self._tasks.discard)
-
-    async def wait_idle(self, timeout: float | None = None) -> bool:
-        """Wait until nothing is in flight; ``False`` if ``timeout`` seconds pass first."""
-        if self._idle.is_set():
-            return True
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except asyncio.TimeoutError:
-            return False
-        return True
 
     async def think(self, compute: Callable[..., T], *args: Any) -> T:
         """Run the CPU-bound ``compute(*args)`` in the worker pool, off the loop."""
