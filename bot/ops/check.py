@@ -14,6 +14,8 @@ from typing import TextIO
 
 from bot.exitcodes import EXIT_CONFIG, EXIT_OK
 from bot.settings import (
+    MODERATOR_VARIABLES,
+    SHARD_VARIABLES,
     Settings,
     SettingsProblem,
     export_env_file,
@@ -25,10 +27,7 @@ WIDTH = 27  # column of the values
 
 SECTIONS: list[tuple[str, list[str]]] = [
     ("Knowledge", ["KNOWLEDGE_DIR"]),
-    (
-        "Discord",
-        ["DISCORD_TOKEN", "DISCORD_GUILD_ID", "DISCORD_SHARDED", "SHARD_COUNT", "SHARD_IDS"],
-    ),
+    ("Discord", ["DISCORD_TOKEN", "DISCORD_GUILD_ID", "DISCORD_SHARDED", *SHARD_VARIABLES]),
     (
         "Slack",
         ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "PORT"],
@@ -44,17 +43,8 @@ SECTIONS: list[tuple[str, list[str]]] = [
             "RETENTION_DAYS",
         ],
     ),
-    (
-        "Moderators",
-        [
-            "MOD_ROLE_IDS",
-            "MOD_USER_IDS",
-            "MOD_USERGROUP_ID",
-            "MOD_ALERT_CHANNEL",
-            "DISCORD_MOD_ALERT_CHANNEL",
-            "SLACK_MOD_ALERT_CHANNEL",
-        ],
-    ),
+    # the settings' own list: both platforms' first (MOD_...), then one platform's
+    ("Moderators", sorted(MODERATOR_VARIABLES, key=lambda name: (name[:4] != "MOD_", name))),
     ("Operations", ["LOG_FORMAT", "LOG_LEVEL", "SHUTDOWN_TIMEOUT"]),
 ]
 
@@ -210,9 +200,7 @@ def _platform_problems(
             notes.append(f"{unset}; ketamine-bot run starts the console at a terminal")
         else:
             problems.append(f"{unset}; without a terminal ketamine-bot run exits 2")
-        problems.extend(
-            _unprefixed(line) for line in shared_problems(Plan(settings, []))
-        )
+        problems.extend(_unprefixed(line) for line in shared_problems(Plan(settings, [])))
         return []
     described = []
     if plan.slack is not None:
