@@ -176,11 +176,6 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of every thread of ``pid`` so far."""
-    return sum(cpu_split(pid))
-
-
 def cpu_split(pid: int) -> tuple[float, float]:
     """User and system CPU of every thread of ``pid`` so far (seconds)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -315,9 +310,6 @@ class Server:
         assert self.process.stderr is not None
         while raw := await self.process.stderr.readline():
             self.lines.append(raw.decode(errors="replace").rstrip())
-
-    def cpu(self) -> float:
-        return cpu_seconds(self.process.pid)
 
     def snapshot(self) -> Snapshot:
         """CPU (all threads, and each live one) and context switches so far."""
