@@ -66,14 +66,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
 # each must come off this list as it is fixed. See the closing note of 2026-11-30.
 KNOWN_GAPS = frozenset(
     [
-        "tests/discord/test_interactions.py::test_share_posts_the_answer_publicly_naming_who_shared_it",
-        "tests/discord/test_messages.py::test_suggestions_come_with_buttons",
-        "tests/discord/test_moderation.py::test_private_and_shared_answers_carry_feedback_buttons_too",
-        "tests/discord/test_moderation.py::test_unanswered_lists_grouped_questions_for_moderators",
-        "tests/production/test_config_check.py::test_malformed_tokens_are_named_masked_and_exit_2",
-        "tests/slack/test_moderation.py::test_unanswered_lists_grouped_questions_for_moderators",
-        "tests/test_replies.py::test_advice_offers_the_related_general_entry",
         "tests/test_replies.py::test_personal_medical_questions_get_advice_never_a_dose[how much ketamine should i take-dose]",  # noqa: E501
+        "tests/test_replies.py::test_personal_medical_questions_get_advice_never_a_dose[is ketamine safe if im pregnant-pregnancy]",  # noqa: E501
+        "tests/test_replies.py::test_advice_offers_the_related_general_entry",
         "tests/test_shipped_knowledge.py::test_every_phrasing_reaches_its_own_entry",
         "tests/test_shipped_knowledge.py::test_not_covered_phrasings_get_the_not_covered_reply",
     ]

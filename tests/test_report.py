@@ -82,7 +82,7 @@ def seed(store: Store, knowledge: KnowledgeBase, clock: FakeClock | None = None)
     ask("Is ketamine legal in Canada", "not_covered")
     ask("I want to end my life tonight", "crisis")
     day(0)
-    ask("does it help with sleep", "clarify")
+    ask("tell me more", "clarify")
     ask(SCRIPT, "clarify")
     ask("how much ketamine should I take for my flashbacks", "advice")
     for member, helpful in (("U1", True), ("U2", False), ("U3", True), ("U3", False)):

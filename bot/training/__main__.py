@@ -131,6 +131,40 @@ def references(knowledge: Path) -> int:
     return 0
 
 
+def calibrate(knowledge: Path) -> int:
+    """Apply the knowledge-wordings rule with the shipped int8 model, without retraining.
+
+    Each detector whose task sets ``ordinary_flagged`` has its lowest band raised (never
+    lowered) until at most that share of the knowledge base's own wordings reach it, scored
+    exactly as the bot scores them. ``train`` applies the same rule with the float model.
+    """
+    import numpy as np
+
+    from bot.core.detector import Detector
+    from bot.core.encoder import encoder_for
+    from bot.training.train import TASKS, knowledge_wordings, threshold_for_false_alarms
+
+    wordings = knowledge_wordings(knowledge.parent)
+    for task in TASKS:
+        if task.ordinary_flagged is None:
+            continue
+        path = knowledge / MODELS_FOLDER / f"{task.name}.json"
+        content = json.loads(path.read_text(encoding="utf-8"))
+        detector = DetectorFile.model_validate(content)
+        vectors = encoder_for(knowledge, detector).encode_many(wordings)
+        scores = Detector(detector).probabilities(wordings, vectors)
+        everyday = threshold_for_false_alarms(
+            scores, np.zeros(len(scores), dtype=int), task.ordinary_flagged
+        )
+        band = max(float(content["thresholds"][task.lowest]), everyday)
+        content["thresholds"][task.lowest] = round(band, 6)
+        share = round(float((scores >= band).mean()), 4)
+        content.setdefault("development", {})[f"ordinary_wordings_at_{task.lowest}"] = share
+        write_detector(content, path)
+        print(f"{path}: {task.lowest} band {band:.6f}; knowledge wordings reaching it {share:.2%}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m bot.training")
@@ -152,11 +186,19 @@ def main(argv: list[str] | None = None) -> int:
     references_parser.add_argument(
         "--knowledge", type=Path, default=None, help="knowledge folder (default: the shipped one)"
     )
+    calibrate_parser = commands.add_parser(
+        "calibrate", help="raise bands so at most 1%% of knowledge wordings reach them"
+    )
+    calibrate_parser.add_argument(
+        "--knowledge", type=Path, default=None, help="knowledge folder (default: the shipped one)"
+    )
     arguments = parser.parse_args(argv)
     if arguments.command == "split":
         return split(arguments.incoming, arguments.folder)
     if arguments.command == "add":
         return add(arguments.incoming, arguments.folder)
+    if arguments.command == "calibrate":
+        return calibrate(arguments.knowledge or default_knowledge_dir())
     if arguments.command == "references":
         return references(arguments.knowledge or default_knowledge_dir())
     return train(arguments.folds, arguments.epochs)

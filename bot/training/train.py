@@ -124,6 +124,7 @@ TASKS = (
         "advice",
         0.97,
         borrowed_negatives=("chitchat", "gibberish", "idiom", "grief", "logistics"),
+        ordinary_flagged=0.01,
     ),
 )
 

@@ -63,7 +63,7 @@ def test_the_queue_through_the_bot_has_unanswered_questions_only(recording_servi
         "Is ketamine legal in Canada?",
         "is ketamine legal in canada",
         "is ketamine legal in canda",
-        "does ketamine help with nightmares",
+        "can ketamine cure ocd",
         "what's the weather in paris",
         "I want to end my life tonight",
         "I want to end my life tonight",
@@ -77,7 +77,7 @@ def test_the_queue_through_the_bot_has_unanswered_questions_only(recording_servi
 
     assert store.unanswered(days=30, limit=10) == [
         UnansweredGroup("is ketamine legal in canada", 4, 2),
-        UnansweredGroup("does ketamine help with nightmares", 1, 1),
+        UnansweredGroup("can ketamine cure ocd", 1, 1),
         UnansweredGroup("what's the weather in paris", 1, 1),
     ]
     assert store.unanswered(limit=1) == [UnansweredGroup("is ketamine legal in canada", 4, 2)]
