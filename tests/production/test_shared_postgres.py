@@ -30,7 +30,7 @@ from tests.slack.slack_requests import button_click, sign, slash_command
 DATABASE = os.environ.get("TEST_DATABASE_URL")
 SECRET = "replicas-share-this-secret"
 MODERATOR = "UMOD1"
-UNANSWERABLE = "which football team won the league in the year my cat was born"
+UNANSWERABLE = "what is the capital of peru"
 
 pytestmark = pytest.mark.skipif(
     not DATABASE, reason="needs PostgreSQL: .ci/run starts one and sets TEST_DATABASE_URL"
