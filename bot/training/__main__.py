@@ -138,25 +138,24 @@ def calibrate(knowledge: Path) -> int:
     lowered) until at most that share of the knowledge base's own wordings reach it, scored
     exactly as the bot scores them. ``train`` applies the same rule with the float model.
     """
-    import numpy as np
-
     from bot.core.detector import Detector
     from bot.core.encoder import encoder_for
-    from bot.training.train import TASKS, knowledge_wordings, threshold_for_false_alarms
+    from bot.training.train import TASKS, knowledge_wordings, raised_for_ordinary
 
     wordings = knowledge_wordings(knowledge.parent)
+    vectors = None  # both detectors share one encoder: encode the wordings once
     for task in TASKS:
         if task.ordinary_flagged is None:
             continue
         path = knowledge / MODELS_FOLDER / f"{task.name}.json"
         content = json.loads(path.read_text(encoding="utf-8"))
         detector = DetectorFile.model_validate(content)
-        vectors = encoder_for(knowledge, detector).encode_many(wordings)
+        if vectors is None:
+            vectors = encoder_for(knowledge, detector).encode_many(wordings)
         scores = Detector(detector).probabilities(wordings, vectors)
-        everyday = threshold_for_false_alarms(
-            scores, np.zeros(len(scores), dtype=int), task.ordinary_flagged
+        band = raised_for_ordinary(
+            float(content["thresholds"][task.lowest]), scores, task.ordinary_flagged
         )
-        band = max(float(content["thresholds"][task.lowest]), everyday)
         content["thresholds"][task.lowest] = round(band, 6)
         share = round(float((scores >= band).mean()), 4)
         content.setdefault("development", {})[f"ordinary_wordings_at_{task.lowest}"] = share

@@ -176,6 +176,12 @@ def threshold_for_false_alarms(scores: np.ndarray, labels: np.ndarray, share: fl
     return float(np.nextafter(negatives[allowed], 1.0)) if allowed < len(negatives) else 0.0
 
 
+def raised_for_ordinary(band: float, ordinary: np.ndarray, share: float) -> float:
+    """``band``, raised (never lowered) until at most ``share`` of ``ordinary`` reach it."""
+    everyday = threshold_for_false_alarms(ordinary, np.zeros(len(ordinary), dtype=int), share)
+    return max(band, everyday)
+
+
 def flagged_share(scores: np.ndarray, labels: np.ndarray, threshold: float, label: int) -> float:
     """The share of messages with ``label`` scoring at or above ``threshold``."""
     chosen = scores[labels == label]
@@ -316,10 +322,7 @@ def _detector(
     lowest = threshold_for_recall(scores, labels, task.recall)
     recall_first = lowest
     if ordinary is not None and task.ordinary_flagged is not None:
-        everyday = threshold_for_false_alarms(
-            ordinary, np.zeros(len(ordinary), dtype=int), task.ordinary_flagged
-        )
-        lowest = max(lowest, everyday)
+        lowest = raised_for_ordinary(lowest, ordinary, task.ordinary_flagged)
     thresholds = {task.lowest: round(lowest, 6)}
     if task.surer is not None:
         surer = threshold_for_false_alarms(scores, labels, task.false_alarms)
