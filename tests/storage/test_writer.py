@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 
 import pytest
+from sqlalchemy.event import listen
 
-from bot.core.service import BotService
+from bot.core.service import Asked, BotService
 from bot.storage import Store
-from bot.storage.writer import StoreWriter
+from bot.storage.writer import BATCH_SIZE, StoreWriter
 from tests.storage.sqlite_lock import entry_questions, hold_exclusive_lock, question_rows
 
 LOCK_SECONDS = 10.0
@@ -99,4 +101,43 @@ def test_a_database_that_keeps_failing_is_counted_after_the_retries(
     [line] = [record.getMessage() for record in caplog.records]
     assert line.startswith("storage: 1 record(s) not written (1 the database failed: ")
     assert "no such table: questions" in line
+    store.close()
+
+
+def test_a_burst_is_written_in_a_few_transactions_and_none_is_lost(service: BotService, tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}", secret=b"s")
+    commits = []
+    listen(store.engine, "commit", lambda connection: commits.append(1))
+    writer = StoreWriter(store).start()
+    asked: list[Asked] = []
+    service.listeners.append(asked.append)
+    service.ask("what is ketamine", platform="slack", member="U1")
+    burst, threads = 1200, 3  # answers recorded from three workers at once, as a burst has it
+
+    def record(first: int) -> None:
+        for _ in range(first, burst, threads):
+            writer.record(asked[0])
+
+    workers = [threading.Thread(target=record, args=(first,)) for first in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert writer.close(5) == 0  # shutdown writes what is still lingering, at once
+    assert question_rows(store) == burst
+    assert (writer.written, writer.lost) == (burst, 0)
+    # one transaction per batch of at most BATCH_SIZE rows: a few, never one per answer
+    assert len(commits) == writer.transactions <= 2 + burst // BATCH_SIZE
+
+
+def test_shutdown_does_not_wait_for_a_lingering_batch(service: BotService, tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}", secret=b"s")
+    writer = StoreWriter(store, linger_seconds=60).start()  # would hold a batch for a minute
+    service.listeners.append(writer.record)
+    service.ask("what is ketamine", platform="slack", member="U1")
+    started = time.monotonic()
+
+    assert writer.close(5) == 0
+    assert time.monotonic() - started < 2
+    assert question_rows(store) == 1
     store.close()
