@@ -92,9 +92,7 @@ def shown_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def resolve_secret(
-    secret: bytes | str | None, url: URL, secret_file: Path | None = None
-) -> bytes:
+def resolve_secret(secret: bytes | str | None, url: URL, secret_file: Path | None = None) -> bytes:
     """The key for member-id hashes: ``secret`` (``STORAGE_SECRET``), else a kept file.
 
     The file (``secret_file``, i.e. ``STORAGE_SECRET_FILE``, else beside a SQLite database)
