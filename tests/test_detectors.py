@@ -14,6 +14,7 @@ import pytest
 from bot.core.encoder import encoder_for
 from bot.core.ngrams import NgramModel
 from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge.models import REFIT, RETRAIN
 from bot.knowledge.schema import NgramHead
 from bot.training.__main__ import main as training_main
 from bot.training.train import (
@@ -165,17 +166,51 @@ def _checkout(tmp_path: Path) -> Path:
     return tmp_path / "knowledge"
 
 
+def _append(corpus: Path, text: str, label: str, category: str) -> None:
+    added = f'- text: "{text}"\n  label: {label}\n  category: {category}\n'
+    corpus.write_text(corpus.read_text(encoding="utf-8") + added, encoding="utf-8")
+
+
 def test_validate_fails_when_the_corpus_changed_and_the_model_was_not_retrained(tmp_path: Path):
     folder = _checkout(tmp_path)
     assert _validate(folder).returncode == 0
-    train = tmp_path / "tests" / "data" / "safety" / "train.yaml"
-    added = '- text: "a new message"\n  label: not_crisis\n  category: chitchat\n'
-    train.write_text(train.read_text() + added)
+    _append(tmp_path / "tests/data/safety/train.yaml", "a new message", "not_crisis", "chitchat")
     result = _validate(folder)
     assert result.returncode == 1
-    changed = "tests/data/advice, tests/data/safety changed since this model was trained"
-    assert f"models/crisis.json:1: {changed}" in result.stdout
-    assert "retrain with: python -m bot.training train" in result.stdout
+    # the advice heads borrow negatives from the crisis corpus, so both are stale
+    for name, changed in (
+        ("crisis", "tests/data/safety"),
+        ("advice", "tests/data/advice, tests/data/safety"),
+    ):
+        line = f"models/{name}.json:1: {changed} changed since this model was trained"
+        assert line in result.stdout
+    assert f"refit with: {REFIT} (or {RETRAIN}" in result.stdout
+
+
+def test_refit_brings_a_stale_advice_model_up_to_date_and_leaves_the_rest(tmp_path: Path):
+    folder = _checkout(tmp_path)
+    models = folder / "models"
+    crisis_before = (models / "crisis.json").read_bytes()
+    before = json.loads((models / "advice.json").read_text())
+    _append(tmp_path / "tests/data/advice/train.yaml", "how much should i take", "advice", "dose")
+    stale = _validate(folder)
+    assert stale.returncode == 1
+    assert "models/advice.json:1: tests/data/advice, tests/data/safety changed" in stale.stdout
+    assert "models/crisis.json" not in stale.stdout  # the crisis heads never read advice
+
+    refit = ["refit", "--knowledge", str(folder), "--detector", "advice", "--folds", "2"]
+    assert training_main(refit) == 0
+    assert _validate(folder).returncode == 0
+    after = json.loads((models / "advice.json").read_text())
+    assert (models / "crisis.json").read_bytes() == crisis_before
+    for kept in ("encoder", "tokenizer", "references"):
+        assert after[kept] == before[kept]
+    encoder_corpus = before["training"].get("encoder_sha256", before["training"]["sha256"])
+    assert after["training"]["encoder_sha256"] == encoder_corpus
+    assert after["layers"] != before["layers"]
+    # the band comes from out-of-fold scores: at most 1% of knowledge wordings reach it
+    assert after["development"]["ordinary_wordings_at_advice"] <= 0.01
+    assert after["development"]["recall_at_advice"] >= 0.95  # out of fold, on train and dev
 
 
 def test_validate_refuses_an_encoder_file_that_is_not_the_trained_one(tmp_path: Path):

@@ -23,6 +23,8 @@ DETECTORS = ("crisis", "advice")
 ENCODER_FILE = "safety-encoder.onnx"
 TOKENIZER_FILE = "safety-tokenizer.json"
 RETRAIN = "python -m bot.training train"
+# New labelled messages need new heads, not a new encoder: minutes instead of hours.
+REFIT = "python -m bot.training refit"
 
 
 @functools.lru_cache(maxsize=16)
@@ -78,7 +80,10 @@ def stale_training(detector: DetectorFile, repository: Path, label: str) -> list
         changed = ", ".join(sorted({str(Path(name).parent) for name in files}))
         return [
             Problem(
-                label, 1, f"{changed} changed since this model was trained; retrain with: {RETRAIN}"
+                label,
+                1,
+                f"{changed} changed since this model was trained; "
+                f"refit with: {REFIT} (or {RETRAIN}, to fine-tune the encoder too)",
             )
         ]
     return []

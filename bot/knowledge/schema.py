@@ -347,6 +347,10 @@ class TrainingData(Strict):
     files: list[Text] = Field(min_length=1, description="paths from the repository's top")
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
     messages: int = Field(ge=1)
+    # The corpus the shared encoder was fine-tuned on (every detector's files). ``refit``
+    # fits new heads on the shipped encoder, so this can be older than ``sha256``: a record
+    # of what the encoder saw, not a staleness check.
+    encoder_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
 class EncoderRef(Strict):

@@ -3,6 +3,8 @@
 ``split INCOMING FOLDER`` splits new corpus files once into train/dev/test;
 ``add INCOMING FOLDER`` appends later messages to the train split (never to test);
 ``train [--folds N] [--epochs N]`` fine-tunes the encoder and writes ``knowledge/models/``;
+``refit [--detector NAME] [--folds N]`` refits the heads and thresholds on the shipped
+encoder (minutes; for new labelled messages);
 ``references [--knowledge DIR]`` records the exported encoder's own reference vectors in
 detector files written before training did so (no retraining, a second or two).
 """
@@ -131,36 +133,12 @@ def references(knowledge: Path) -> int:
     return 0
 
 
-def calibrate(knowledge: Path) -> int:
-    """Apply the knowledge-wordings rule with the shipped int8 model, without retraining.
+def refit(knowledge: Path, names: list[str], folds: int) -> int:
+    """Refit the named detectors' heads on the shipped encoder (see ``bot.training.refit``)."""
+    from bot.training.refit import refit_heads
 
-    Each detector whose task sets ``ordinary_flagged`` has its lowest band raised (never
-    lowered) until at most that share of the knowledge base's own wordings reach it, scored
-    exactly as the bot scores them. ``train`` applies the same rule with the float model.
-    """
-    from bot.core.detector import Detector
-    from bot.core.encoder import encoder_for
-    from bot.training.train import TASKS, knowledge_wordings, raised_for_ordinary
-
-    wordings = knowledge_wordings(knowledge.parent)
-    vectors = None  # both detectors share one encoder: encode the wordings once
-    for task in TASKS:
-        if task.ordinary_flagged is None:
-            continue
-        path = knowledge / MODELS_FOLDER / f"{task.name}.json"
-        content = json.loads(path.read_text(encoding="utf-8"))
-        detector = DetectorFile.model_validate(content)
-        if vectors is None:
-            vectors = encoder_for(knowledge, detector).encode_many(wordings)
-        scores = Detector(detector).probabilities(wordings, vectors)
-        band = raised_for_ordinary(
-            float(content["thresholds"][task.lowest]), scores, task.ordinary_flagged
-        )
-        content["thresholds"][task.lowest] = round(band, 6)
-        share = round(float((scores >= band).mean()), 4)
-        content.setdefault("development", {})[f"ordinary_wordings_at_{task.lowest}"] = share
-        write_detector(content, path)
-        print(f"{path}: {task.lowest} band {band:.6f}; knowledge wordings reaching it {share:.2%}")
+    refit_heads(knowledge.parent, knowledge, names, folds)
+    print(f"wrote {knowledge / MODELS_FOLDER}; check with: ketamine-bot validate")
     return 0
 
 
@@ -185,19 +163,28 @@ def main(argv: list[str] | None = None) -> int:
     references_parser.add_argument(
         "--knowledge", type=Path, default=None, help="knowledge folder (default: the shipped one)"
     )
-    calibrate_parser = commands.add_parser(
-        "calibrate", help="raise bands so at most 1%% of knowledge wordings reach them"
+    refit_parser = commands.add_parser(
+        "refit", help="refit the detectors' heads on the shipped encoder (minutes, no torch)"
     )
-    calibrate_parser.add_argument(
+    refit_parser.add_argument(
         "--knowledge", type=Path, default=None, help="knowledge folder (default: the shipped one)"
     )
+    refit_parser.add_argument(
+        "--detector",
+        dest="detectors",
+        action="append",
+        choices=list(DETECTORS),
+        help="refit only this detector (repeatable; default: all)",
+    )
+    refit_parser.add_argument("--folds", type=int, default=5, help="out-of-fold rounds (default 5)")
     arguments = parser.parse_args(argv)
     if arguments.command == "split":
         return split(arguments.incoming, arguments.folder)
     if arguments.command == "add":
         return add(arguments.incoming, arguments.folder)
-    if arguments.command == "calibrate":
-        return calibrate(arguments.knowledge or default_knowledge_dir())
+    if arguments.command == "refit":
+        knowledge = arguments.knowledge or default_knowledge_dir()
+        return refit(knowledge, arguments.detectors or list(DETECTORS), arguments.folds)
     if arguments.command == "references":
         return references(arguments.knowledge or default_knowledge_dir())
     return train(arguments.folds, arguments.epochs)

@@ -42,8 +42,16 @@ SEED = 20261130
 
 
 def training_files() -> list[str]:
-    """Every file the encoder learns from (it is shared, so each detector depends on all)."""
+    """Every file the shared encoder is fine-tuned on."""
     return [f"{task.folder}/{split}.yaml" for task in TASKS for split in ("train", "dev")]
+
+
+def task_files(task: Task) -> list[str]:
+    """The files one detector's heads learn from: its corpus and any it borrows from."""
+    folders = [task.folder]
+    if task.borrowed_negatives:
+        folders += [other.folder for other in TASKS if other.name != task.name]
+    return [f"{folder}/{split}.yaml" for folder in folders for split in ("train", "dev")]
 
 
 REFERENCE_TEXTS = (
@@ -103,6 +111,8 @@ class Task:
     # If set, the lowest band is raised until at most this share of the knowledge base's own
     # wordings (ordinary questions the bot exists to answer) reach it: a recall target chosen
     # on a corpus full of hard negatives would otherwise check in on everyday questions.
+    # The wordings are also negatives the heads learn from, scored out of fold like the
+    # corpus, so the band is never chosen on wordings the model has already seen.
     ordinary_flagged: float | None = None
 
 
@@ -129,8 +139,12 @@ TASKS = (
 )
 
 
+# The label given to knowledge-base wordings among a task's messages.
+KNOWLEDGE = "knowledge"
+
+
 def task_messages(task: Task, repository: Path) -> list[Labelled]:
-    """The train and dev splits of the task's corpus, plus any borrowed negatives."""
+    """The train and dev splits of the task's corpus, borrowed negatives, knowledge wordings."""
     messages = [
         m for split in ("train", "dev") for m in read_split(repository / task.folder, split)
     ]
@@ -144,6 +158,10 @@ def task_messages(task: Task, repository: Path) -> list[Labelled]:
                     for m in read_split(repository / other.folder, split)
                     if m.category in task.borrowed_negatives and m.label != other.positive
                 ]
+    if task.ordinary_flagged is not None:
+        messages += [
+            Labelled(wording, KNOWLEDGE, KNOWLEDGE) for wording in knowledge_wordings(repository)
+        ]
     return messages
 
 
@@ -253,6 +271,7 @@ def train_all(
             for m in messages
         ]
     )
+    knowledge = np.array([m.label == KNOWLEDGE for messages in corpora for m in messages])
     encoder_scores = np.zeros(len(texts))
     ngram_scores = np.zeros(len(texts))
     for number, (fit_rows, score_rows) in enumerate(_folds(tasks * 2 + labels, folds), start=1):
@@ -283,17 +302,17 @@ def train_all(
     log(f"int8 encoder against the float model: lowest cosine {agreement:.4f}")
     if agreement < INT8_FLOOR:
         log(f"WARNING: below {INT8_FLOOR}: the exported encoder is not the float model")
+    encoder_corpus = corpus_digest(repository, training_files())
     for index, task in enumerate(TASKS):
         rows = tasks == index
         pipeline = _ngram_pipeline()
         pipeline.fit(list(texts[rows]), labels[rows])  # type: ignore[attr-defined]
-        ordinary = None
-        if task.ordinary_flagged is not None:
-            wordings = knowledge_wordings(repository)
-            ordinary = (
-                predict(pooled, wordings)[:, index] + pipeline.predict_proba(wordings)[:, 1]  # type: ignore[attr-defined]
-            ) / 2
-        content = _detector(task, repository, blended[rows], labels[rows], recipe, folds, ordinary)
+        corpus, wordings = rows & ~knowledge, rows & knowledge
+        ordinary = blended[wordings] if wordings.any() else None
+        content = _detector(
+            task, repository, blended[corpus], labels[corpus], recipe, folds, ordinary
+        )
+        content["training"]["encoder_sha256"] = encoder_corpus  # type: ignore[index]
         content.update(
             layers=[head_layer(pooled, index)],
             ngrams=ngram_head(pipeline),
@@ -311,13 +330,14 @@ def _detector(
     repository: Path,
     scores: np.ndarray,
     labels: np.ndarray,
-    recipe: Recipe,
+    recipe: Recipe | None,
     folds: int,
     ordinary: np.ndarray | None = None,
 ) -> dict[str, object]:
     """Thresholds and out-of-fold figures for one detector, and what it was trained on.
 
-    ``ordinary`` holds the final model's scores for the knowledge base's own wordings.
+    ``scores`` are the corpus's out-of-fold scores; ``ordinary`` the knowledge base's own
+    wordings' (out of fold too). ``recipe`` is None when the encoder was not fine-tuned.
     """
     lowest = threshold_for_recall(scores, labels, task.recall)
     recall_first = lowest
@@ -331,7 +351,7 @@ def _detector(
         "messages": float(len(labels)),
         "positives": float(labels.sum()),
         "folds": float(folds),
-        "epochs": float(recipe.epochs),
+        "epochs": float(recipe.epochs if recipe is not None else 0),
     }
     if lowest != recall_first:
         development[f"{task.lowest}_recall_first"] = round(recall_first, 6)
@@ -342,7 +362,7 @@ def _detector(
     for name, value in thresholds.items():
         development[f"recall_at_{name}"] = round(flagged_share(scores, labels, value, 1), 4)
         development[f"false_at_{name}"] = round(flagged_share(scores, labels, value, 0), 4)
-    files = training_files()
+    files = task_files(task)
     return {
         "name": task.name,
         "positive": task.positive,
@@ -350,7 +370,7 @@ def _detector(
         "training": {
             "files": files,
             "sha256": corpus_digest(repository, files),
-            "messages": len(labels),
+            "messages": len(labels) + (len(ordinary) if ordinary is not None else 0),
         },
         "trained": dt.date.today().isoformat(),
         "development": development,
