@@ -74,6 +74,82 @@ def test_the_everyday_set_is_apart_from_everything_tuned_on():
     assert _near_repeats(everyday, tuned) == []
 
 
+SAFETY = DATA / "safety"
+# Scored twice, then retired on 2026-12-01: development data now (may be tuned on, never
+# trained on). The fresh frozen sets written that day must not repeat them either.
+RETIRED = ("retired-test", "retired-everyday")
+FRESH = ("test", "everyday-test")
+SEEN_BEFORE = (
+    *(f"{corpus}/{split}" for corpus in ("safety", "advice") for split in ("train", "dev")),
+    *(f"safety/{name}" for name in RETIRED),
+    "knowledge",
+)
+CRISIS_CATEGORIES = {
+    "direct",
+    "passive",
+    "plan",
+    "lethality",
+    "multilingual",
+    "goodbye",
+    "self_harm",
+    "slang",
+    "messy",
+    "long_mixed",
+    "third_person_risk",
+}
+NOT_CRISIS_CATEGORIES = {
+    "logistics",
+    "idiom",
+    "effect_duration",
+    "distress",
+    "grief",
+    "research_suicidality",
+    "third_person",
+    "past",
+    "general",
+    "chitchat",
+    "gibberish",
+}
+
+
+def _folded(name: str) -> list[str]:
+    """The folded messages of ``tests/data/<name>.yaml`` (``knowledge``: every wording)."""
+    if name == "knowledge":
+        return sorted(_knowledge_wordings())
+    return [fold(m.text) for m in read_messages(DATA / f"{name}.yaml")]
+
+
+@pytest.mark.parametrize("seen", SEEN_BEFORE)
+@pytest.mark.parametrize("fresh", FRESH)
+def test_the_fresh_frozen_sets_repeat_nothing_seen_before(fresh: str, seen: str):
+    test = sorted(set(_folded(f"safety/{fresh}")))
+    others = _folded(seen)
+    assert not set(test) & set(others)
+    assert _near_repeats(test, others) == []
+
+
+def test_the_fresh_frozen_sets_are_large_and_cover_every_category():
+    test = read_messages(SAFETY / "test.yaml")
+    labels = Counter(m.label for m in test)
+    assert len(test) >= 420
+    assert min(labels["crisis"], labels["not_crisis"]) >= 0.4 * len(test)
+    assert {m.category for m in test if m.label == "crisis"} == CRISIS_CATEGORIES
+    assert {m.category for m in test if m.label == "not_crisis"} == NOT_CRISIS_CATEGORIES
+    everyday = read_messages(SAFETY / "everyday-test.yaml")
+    assert len(everyday) >= 320
+    assert {m.label for m in everyday} == {"not_crisis"}
+    assert {m.category for m in everyday} <= NOT_CRISIS_CATEGORIES
+
+
+@pytest.mark.parametrize("retired", RETIRED)
+def test_the_retired_sets_are_never_trained_on(retired: str):
+    """Tuning on a retired set is allowed; training on it (or a near copy) is not."""
+    messages = sorted(set(_folded(f"safety/{retired}")))
+    trained = _folded("safety/train")
+    assert not set(messages) & set(trained)
+    assert _near_repeats(messages, trained) == []
+
+
 def test_the_crisis_corpus_is_large_and_mostly_hard_negatives():
     messages = [
         m
