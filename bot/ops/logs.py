@@ -1,9 +1,13 @@
 """Logs: one line per event, plain text or JSON (``LOG_FORMAT=json``), secrets blanked out.
 
-Each answered question is one line with the platform, reply kind, entry id and latency.
-What a member wrote is never logged at the default level; at ``LOG_LEVEL=DEBUG`` it is,
-except for crisis and advice messages (``Asked.message`` is ``None`` for those, and this
-module checks the reply kind as well).
+Each answered question is one line with the platform, reply kind, entry id and latency,
+at INFO: the one place an operator or moderator sees, per answer, that the bot is answering
+(and with what) without opening the database. It is kept cheap rather than dropped:
+nothing is built when INFO is off for ``bot.answers``, the fields are formatted only by the
+handler that writes them, the record skips the caller lookup, and the timestamp's date and
+time are formatted once a second. What a member wrote is never logged at the default
+level; at ``LOG_LEVEL=DEBUG`` it is, except for crisis and advice messages
+(``Asked.message`` is ``None`` for those, and this module checks the reply kind as well).
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
-from datetime import datetime, timezone
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from bot.core.reply import PRIVATE_KINDS  # their text is never logged, at any level
@@ -57,13 +61,12 @@ class TextFormatter(_OneLine):
 
     def format(self, record: logging.LogRecord) -> str:
         """Render ``record`` as one line of text."""
-        line = f"{_timestamp(record)} {record.levelname} {record.name}: {record.getMessage()}"
-        for key, value in _fields(record).items():
-            line += f" {key}={_text(value)}"
+        parts = [f"{_timestamp(record)} {record.levelname} {record.name}: {record.getMessage()}"]
+        parts += [f"{key}={_text(value)}" for key, value in _fields(record).items()]
         details = self.details(record)
         if details:
-            line += " | " + details.replace("\n", "\\n")
-        return self.redact(line.replace("\n", "\\n"))
+            parts += ["|", details]
+        return self.redact(" ".join(parts).replace("\n", "\\n"))
 
 
 class JsonFormatter(_OneLine):
@@ -110,42 +113,85 @@ def configure_logging(
     return handler
 
 
+class AnswerFields:
+    """The fields of one answer's line, read only when a handler formats it.
+
+    Behaves as the ``fields`` mapping every other record carries (``items``), so both
+    formats print it the same way; building it costs one small object.
+    """
+
+    __slots__ = ("event", "question")
+
+    def __init__(self, event: Asked, question: str | None) -> None:
+        self.event = event
+        self.question = question
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        """The fields in their order: platform, kind, entry, score, latency, version."""
+        event = self.event
+        reply = event.reply
+        yield "platform", event.platform
+        yield "kind", reply.kind.value
+        yield "entry_id", reply.entry_id
+        yield "score", round(reply.score, 1) if reply.score is not None else None
+        yield "latency_ms", round(event.seconds * 1000, 2)
+        yield "knowledge_version", event.knowledge_version
+        if self.question is not None:
+            yield "question", self.question
+
+
 def log_answer(event: Asked) -> None:
     """BotService listener: one line per answered question, never the text of a private one."""
-    reply = event.reply
-    kind = reply.kind.value
-    fields: dict[str, Any] = {
-        "platform": event.platform,
-        "kind": kind,
-        "entry_id": reply.entry_id,
-        "score": round(reply.score, 1) if reply.score is not None else None,
-        "latency_ms": round(event.seconds * 1000, 2),
-        "knowledge_version": event.knowledge_version,
-    }
+    if not _answers.isEnabledFor(logging.INFO):
+        return  # nothing built, nothing formatted
+    question = None
     if (
-        _answers.isEnabledFor(logging.DEBUG)
-        and event.message is not None
-        and kind not in PRIVATE_KINDS
+        event.message is not None
+        and event.reply.kind.value not in PRIVATE_KINDS
+        and _answers.isEnabledFor(logging.DEBUG)
     ):
-        fields["question"] = event.message
-    _answers.info("answered", extra={FIELDS: fields})
+        question = event.message
+    # makeRecord + handle: the same record ``info`` would make, without its stack walk
+    # for a file name and line that neither format prints
+    record = _answers.makeRecord(
+        ANSWERS_LOGGER,
+        logging.INFO,
+        "",  # no file: saves the record splitting a path nobody prints
+        0,
+        "answered",
+        None,
+        None,
+        extra={FIELDS: AnswerFields(event, question)},
+    )
+    _answers.handle(record)
 
 
-def _fields(record: logging.LogRecord) -> dict[str, Any]:
+def _fields(record: logging.LogRecord) -> dict[str, Any] | AnswerFields:
     fields = getattr(record, FIELDS, None)
-    return fields if isinstance(fields, dict) else {}
+    return fields if isinstance(fields, (dict, AnswerFields)) else {}
+
+
+_second: list[tuple[int, str]] = [(-1, "")]  # the last whole second formatted, and its text
 
 
 def _timestamp(record: logging.LogRecord) -> str:
-    moment = datetime.fromtimestamp(record.created, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """``2025-01-01T12:00:00.123Z`` (UTC); the date and time formatted once a second."""
+    created = record.created
+    whole = int(created)
+    second, text = _second[0]  # one tuple, swapped whole: safe from any thread
+    if whole != second:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _second[0] = (whole, text)
+    return f"{text}.{int((created - whole) * 1000):03d}Z"
 
 
 def _text(value: Any) -> str:
     """A field value for the text format: quoted only when it has spaces or quotes."""
     if value is None:
         return "-"
+    if type(value) in (int, float, bool):  # never a space or quote in these
+        return str(value)
     text = str(value)
-    if not text or any(ch in text for ch in ' "='):
+    if not text or " " in text or '"' in text or "=" in text:
         return json.dumps(text, ensure_ascii=False)
     return text
