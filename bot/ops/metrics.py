@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -85,16 +86,25 @@ class Metrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
+        # each series' child, looked up once: ``labels`` validates and locks on every call
+        self._answered: dict[tuple[str, ReplyKind], tuple[Any, Any]] = {}
         for platform in platforms:  # show every series from the start, at 0
             self.platform_errors.labels(platform)
-            self.latency.labels(platform)
             for kind in ReplyKind:
-                self.questions.labels(platform, kind.value)
+                self._children(platform, kind)
 
     def observe(self, event: Asked) -> None:
-        """Count one answered question (a ``BotService`` listener)."""
-        self.questions.labels(event.platform, event.reply.kind.value).inc()
-        self.latency.labels(event.platform).observe(event.seconds)
+        """Count one answered question (a ``BotService`` listener): two increments."""
+        key = (event.platform, event.reply.kind)
+        children = self._answered.get(key) or self._children(*key)
+        children[0].inc()
+        children[1].observe(event.seconds)
+
+    def _children(self, platform: str, kind: ReplyKind) -> tuple[Any, Any]:
+        """The question counter and latency histogram of one platform and reply kind."""
+        children = (self.questions.labels(platform, kind.value), self.latency.labels(platform))
+        self._answered[(platform, kind)] = children  # a race only builds the same pair twice
+        return children
 
     def watch_storage(self, writer: StoreWriter) -> None:
         """Report the storage queue: records waiting, written, and lost (counted, logged)."""
