@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core.normalize import normalize
 from bot.core.phrases import TypoCorrector
-from bot.core.synonyms import Canonicalizer
+from bot.core.synonyms import Canonicalizer, stem
 
 MAX_QUERY_WORDS = 60
 MIN_TYPO_LENGTH = 6
@@ -101,8 +101,19 @@ class Matcher:
         """The question in the form phrasings are indexed in, typos corrected."""
         words = normalized.split()[:MAX_QUERY_WORDS]
         canonical = self._canonicalizer.canonical(" ".join(words))
-        content = " ".join(self._canonicalizer.content_words(canonical))
+        content = " ".join(map(self._dropped_g, self._canonicalizer.content_words(canonical)))
         return self._corrector.correct(content)
+
+    def _dropped_g(self, word: str) -> str:
+        """Chat spelling "workin", "startin": the word with its "-ing", when only that is known.
+
+        Too short for the typo corrector ("work" has four letters), and common enough in
+        members' messages to be worth its own rule.
+        """
+        if word in self._weight or len(word) < 5 or not word.endswith("in"):
+            return word
+        full = stem(word + "g")
+        return full if full in self._weight else word
 
     def _weigh(self, normalized: str) -> tuple[str, set[str], float]:
         """The question's key, its words the base knows, and the weight of all its words."""
