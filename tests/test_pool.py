@@ -6,6 +6,8 @@ import asyncio
 import threading
 import time
 
+import pytest
+
 from bot.core.pool import WorkerPool
 
 
@@ -52,3 +54,30 @@ async def test_a_burst_waits_its_turn_but_the_loop_stays_free_and_nothing_is_los
     assert peak <= 2  # never more threads at work than workers
     assert ticks >= 15  # the loop kept beating through about 0.3 s of work
     assert pool.waiting == 0
+
+
+async def test_an_error_reaches_its_caller_and_results_come_back_in_batches(monkeypatch):
+    pool = WorkerPool(workers=2)
+    loop = asyncio.get_running_loop()
+    wakes = 0
+    wake = loop.call_soon_threadsafe
+
+    def counted(*args, **kwargs):
+        nonlocal wakes
+        wakes += 1
+        return wake(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "call_soon_threadsafe", counted)
+
+    def fail() -> None:
+        raise ValueError("no answer")
+
+    try:
+        with pytest.raises(ValueError, match="no answer"):
+            await pool.run(fail)
+        wakes = 0
+        results = await asyncio.gather(*(pool.run(pow, number, 2) for number in range(200)))
+    finally:
+        pool.close()
+    assert results == [number**2 for number in range(200)]
+    assert wakes < 200  # the loop is woken once per batch of results, not once per result

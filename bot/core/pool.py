@@ -5,19 +5,30 @@ stall Slack's 3-second acks, Discord's heartbeats and every other member's answe
 adapters hand it here. onnxruntime and numpy release the GIL, so threads use the cores.
 At most ``limit`` answers wait or run at once; past that, new work waits on the loop
 (an ``await``, never a blocked thread), so a burst slows answers and loses none.
+
+Handing work over and back is batched, because under a burst it costs more than a
+cheap answer itself: the workers take jobs from one queue (a busy worker takes the next
+without being woken), and results go back to the loop in batches, one wake-up of the
+loop for every result that is ready by then, instead of one per result as
+``run_in_executor`` has it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
 QUEUE_PER_WORKER = 32
+
+# one finished job: the loop's future, and the result or the error
+_Done = tuple["asyncio.Future[Any]", Any, BaseException | None]
+_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[[], Any]]
 
 
 def default_workers() -> int:
@@ -34,12 +45,18 @@ class WorkerPool:
     def __init__(self, workers: int | None = None, limit: int | None = None) -> None:
         self.workers = workers or default_workers()
         self.limit = limit or self.workers * QUEUE_PER_WORKER
-        self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="answer")
-        self._slots: asyncio.Semaphore | None = None
         self.waiting = 0  # calls queued behind the limit, for metrics and tests
+        self._slots: asyncio.Semaphore | None = None
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()  # guards _ready and the threads' start
+        self._ready: dict[asyncio.AbstractEventLoop, list[_Done]] = {}  # results to hand back
+        self._closed = False
 
     async def run(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``call(*args, **kwargs)`` in a worker thread; waits its turn when the pool is full."""
+        if self._closed:
+            raise RuntimeError("the worker pool is closed")
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.limit)
         self.waiting += 1
@@ -49,10 +66,70 @@ class WorkerPool:
             self.waiting -= 1
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, lambda: call(*args, **kwargs))
+            future: asyncio.Future[T] = loop.create_future()
+            if not self._threads:
+                self._start()
+            self._jobs.put((loop, future, lambda: call(*args, **kwargs)))
+            return await future
         finally:
             self._slots.release()
 
     def close(self) -> None:
         """Finish the work already started, then stop the threads."""
-        self._executor.shutdown(wait=True)
+        self._closed = True
+        with self._lock:
+            threads = list(self._threads)
+        for _ in threads:
+            self._jobs.put(None)
+        for thread in threads:
+            thread.join()
+
+    # -- the workers' side -------------------------------------------------------------------
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._threads:
+                return
+            for number in range(self.workers):
+                thread = threading.Thread(target=self._work, name=f"answer_{number}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            loop, future, call = job
+            if future.cancelled():  # its caller gave up while it queued
+                continue
+            try:
+                done: _Done = (future, call(), None)
+            except StopIteration as error:  # a future cannot carry it: as asyncio does
+                done = (future, None, RuntimeError(f"StopIteration raised: {error!r}"))
+            except BaseException as error:  # handed to the caller, as an executor would
+                done = (future, None, error)
+            self._hand_back(loop, done)
+
+    def _hand_back(self, loop: asyncio.AbstractEventLoop, done: _Done) -> None:
+        """Queue a result for the loop; wake the loop only if no wake-up is on its way."""
+        with self._lock:
+            batch = self._ready.get(loop)
+            if batch is not None:  # a delivery is scheduled and will take this one too
+                batch.append(done)
+                return
+            self._ready[loop] = [done]
+        try:
+            loop.call_soon_threadsafe(self._deliver, loop)
+        except RuntimeError:  # the loop has closed: nobody is waiting for these any more
+            with self._lock:
+                self._ready.pop(loop, None)
+
+    def _deliver(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the loop: hand every result that is ready to its caller."""
+        with self._lock:
+            batch = self._ready.pop(loop, [])
+        for future, result, error in batch:
+            if future.cancelled():
+                continue
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
