@@ -7,10 +7,11 @@ At most ``limit`` answers wait or run at once; past that, new work waits on the 
 (an ``await``, never a blocked thread), so a burst slows answers and loses none.
 
 Handing work over and back is batched, because under a burst it costs more than a
-cheap answer itself: the workers take jobs from one queue (a busy worker takes the next
-without being woken), and results go back to the loop in batches, one wake-up of the
-loop for every result that is ready by then, instead of one per result as
-``run_in_executor`` has it.
+cheap answer itself. Jobs go to the workers' queue once the loop has run what is ready
+(so a worker is woken once for all the jobs of one pass of the loop, not once per job,
+and does not take the core from the loop in the middle of a pass), and results go back
+to the loop in batches: one wake-up of the loop for every result that is ready by then,
+instead of one per result as ``run_in_executor`` has it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()  # guards _ready and the threads' start
         self._ready: dict[asyncio.AbstractEventLoop, list[_Done]] = {}  # results to hand back
+        self._outgoing: dict[asyncio.AbstractEventLoop, list[_Job]] = {}  # jobs of this pass
         self._closed = False
 
     async def run(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -69,7 +71,13 @@ class WorkerPool:
             future: asyncio.Future[T] = loop.create_future()
             if not self._threads:
                 self._start()
-            self._jobs.put((loop, future, lambda: call(*args, **kwargs)))
+            job: _Job = (loop, future, lambda: call(*args, **kwargs))
+            outgoing = self._outgoing.get(loop)
+            if outgoing is None:  # the first of this pass: send them all once it is over
+                self._outgoing[loop] = [job]
+                loop.call_soon(self._send, loop)
+            else:
+                outgoing.append(job)
             return await future
         finally:
             self._slots.release()
@@ -94,6 +102,11 @@ class WorkerPool:
                 thread = threading.Thread(target=self._work, name=f"answer_{number}", daemon=True)
                 thread.start()
                 self._threads.append(thread)
+
+    def _send(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the loop, after the pass that queued them: the jobs to the workers."""
+        for job in self._outgoing.pop(loop, ()):
+            self._jobs.put(job)
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
