@@ -66,9 +66,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
 # each must come off this list as it is fixed. See the closing note of 2026-11-30.
 KNOWN_GAPS = frozenset(
     [
-        "tests/test_replies.py::test_personal_medical_questions_get_advice_never_a_dose[how much ketamine should i take-dose]",  # noqa: E501
-        "tests/test_replies.py::test_personal_medical_questions_get_advice_never_a_dose[is ketamine safe if im pregnant-pregnancy]",  # noqa: E501
-        "tests/test_replies.py::test_advice_offers_the_related_general_entry",
         "tests/test_shipped_knowledge.py::test_every_phrasing_reaches_its_own_entry",
         "tests/test_shipped_knowledge.py::test_not_covered_phrasings_get_the_not_covered_reply",
     ]

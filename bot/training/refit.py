@@ -26,6 +26,7 @@ from bot.training.train import (
     _detector,
     _folds,
     _ngram_pipeline,
+    held_out_messages,
     ngram_head,
     task_messages,
     write_detector,
@@ -83,12 +84,18 @@ def refit_heads(
         texts = np.array([m.text for m in messages], dtype=object)
         labels = np.array([int(m.label == task.positive) for m in messages])
         wordings = np.array([m.label == KNOWLEDGE for m in messages])
-        vectors = encoder_for(knowledge, shipped).encode_many(list(texts))
+        encoder = encoder_for(knowledge, shipped)
+        vectors = encoder.encode_many(list(texts))
         scores = np.zeros(len(texts))
         for fit, score in _folds(labels * 2 + wordings, folds):
             fitted = _fit(vectors[fit], list(texts[fit]), labels[fit])
             scores[score] = _blend(fitted, vectors[score], list(texts[score]))
-        head, ngrams = _fit(vectors, list(texts), labels)
+        fitted = _fit(vectors, list(texts), labels)
+        held_out = None
+        if held := held_out_messages(task, repository):
+            texts_held = [m.text for m in held]
+            scored = _blend(fitted, encoder.encode_many(texts_held), texts_held)
+            held_out = (scored, np.array([int(m.label == task.positive) for m in held]))
         refitted = _detector(
             task,
             repository,
@@ -97,6 +104,7 @@ def refit_heads(
             None,
             folds,
             scores[wordings] if wordings.any() else None,
+            held_out,
         )
         refitted["training"]["encoder_sha256"] = (  # type: ignore[index]
             shipped.training.encoder_sha256 or shipped.training.sha256
@@ -109,8 +117,8 @@ def refit_heads(
                 "int8_cosine_min": content.get("development", {}).get("int8_cosine_min", 0.0),
             },
             trained=dt.date.today().isoformat(),
-            layers=[head_layer(head)],
-            ngrams=ngram_head(ngrams),
+            layers=[head_layer(fitted[0])],
+            ngrams=ngram_head(fitted[1]),
         )
         DetectorFile.model_validate(content)  # never write a file the bot would refuse
         write_detector(content, path)

@@ -47,11 +47,12 @@ def training_files() -> list[str]:
 
 
 def task_files(task: Task) -> list[str]:
-    """The files one detector's heads learn from: its corpus and any it borrows from."""
+    """The files one detector depends on: its corpus, any it borrows from, its held-out sets."""
     folders = [task.folder]
-    if task.borrowed_negatives:
+    if task.borrowed_negatives or task.borrows_everything:
         folders += [other.folder for other in TASKS if other.name != task.name]
-    return [f"{folder}/{split}.yaml" for folder in folders for split in ("train", "dev")]
+    learned = [f"{folder}/{split}.yaml" for folder in folders for split in ("train", "dev")]
+    return learned + [f"{task.folder}/{name}.yaml" for name in task.held_out]
 
 
 REFERENCE_TEXTS = (
@@ -108,6 +109,15 @@ class Task:
     false_alarms: float = 0.0
     # Messages of these categories from the other corpora teach this detector "no" too.
     borrowed_negatives: tuple[str, ...] = ()
+    # Every message of the other corpora is a "no" for this detector (by the advice
+    # corpus's labelling policy, no dose or medicine question in it is a crisis).
+    borrows_everything: bool = False
+    # Development sets nothing learns from (retired test splits). When present, the surer
+    # band is chosen on them: at most ``held_out_false_alarms`` of their negatives reach it.
+    # Out-of-fold scores are too sure of themselves for that band when the encoder was
+    # fine-tuned on the very messages being scored.
+    held_out: tuple[str, ...] = ()
+    held_out_false_alarms: float = 0.0
     # If set, the lowest band is raised until at most this share of the knowledge base's own
     # wordings (ordinary questions the bot exists to answer) reach it: a recall target chosen
     # on a corpus full of hard negatives would otherwise check in on everyday questions.
@@ -125,6 +135,9 @@ TASKS = (
         0.99,
         "crisis",
         0.004,
+        borrows_everything=True,
+        held_out=("retired-test", "retired-everyday"),
+        held_out_false_alarms=0.01,
         ordinary_flagged=0.01,
     ),
     Task(
@@ -134,6 +147,7 @@ TASKS = (
         "advice",
         0.97,
         borrowed_negatives=("chitchat", "gibberish", "idiom", "grief", "logistics"),
+        held_out=("retired-test",),
         ordinary_flagged=0.01,
     ),
 )
@@ -148,21 +162,26 @@ def task_messages(task: Task, repository: Path) -> list[Labelled]:
     messages = [
         m for split in ("train", "dev") for m in read_split(repository / task.folder, split)
     ]
-    if task.borrowed_negatives:
-        for other in TASKS:
-            if other.name == task.name:
-                continue
-            for split in ("train", "dev"):
-                messages += [
-                    Labelled(m.text, "borrowed", m.category)
-                    for m in read_split(repository / other.folder, split)
-                    if m.category in task.borrowed_negatives and m.label != other.positive
-                ]
+    for other in TASKS:
+        if other.name == task.name:
+            continue
+        for split in ("train", "dev"):
+            messages += [
+                Labelled(m.text, "borrowed", m.category)
+                for m in read_split(repository / other.folder, split)
+                if task.borrows_everything
+                or (m.category in task.borrowed_negatives and m.label != other.positive)
+            ]
     if task.ordinary_flagged is not None:
         messages += [
             Labelled(wording, KNOWLEDGE, KNOWLEDGE) for wording in knowledge_wordings(repository)
         ]
     return messages
+
+
+def held_out_messages(task: Task, repository: Path) -> list[Labelled]:
+    """The task's held-out development sets (never learned from)."""
+    return [m for name in task.held_out for m in read_split(repository / task.folder, name)]
 
 
 def knowledge_wordings(repository: Path) -> list[str]:
@@ -309,8 +328,15 @@ def train_all(
         pipeline.fit(list(texts[rows]), labels[rows])  # type: ignore[attr-defined]
         corpus, wordings = rows & ~knowledge, rows & knowledge
         ordinary = blended[wordings] if wordings.any() else None
+        held_out = None
+        if held := held_out_messages(task, repository):
+            texts_held = [m.text for m in held]
+            scored = (
+                predict(pooled, texts_held)[:, index] + pipeline.predict_proba(texts_held)[:, 1]  # type: ignore[attr-defined]
+            ) / 2
+            held_out = (scored, np.array([int(m.label == task.positive) for m in held]))
         content = _detector(
-            task, repository, blended[corpus], labels[corpus], recipe, folds, ordinary
+            task, repository, blended[corpus], labels[corpus], recipe, folds, ordinary, held_out
         )
         content["training"]["encoder_sha256"] = encoder_corpus  # type: ignore[index]
         content.update(
@@ -333,11 +359,13 @@ def _detector(
     recipe: Recipe | None,
     folds: int,
     ordinary: np.ndarray | None = None,
+    held_out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, object]:
     """Thresholds and out-of-fold figures for one detector, and what it was trained on.
 
     ``scores`` are the corpus's out-of-fold scores; ``ordinary`` the knowledge base's own
-    wordings' (out of fold too). ``recipe`` is None when the encoder was not fine-tuned.
+    wordings' (out of fold too); ``held_out`` the final model's scores and labels on the
+    held-out sets. ``recipe`` is None when the encoder was not fine-tuned.
     """
     lowest = threshold_for_recall(scores, labels, task.recall)
     recall_first = lowest
@@ -345,7 +373,10 @@ def _detector(
         lowest = raised_for_ordinary(lowest, ordinary, task.ordinary_flagged)
     thresholds = {task.lowest: round(lowest, 6)}
     if task.surer is not None:
-        surer = threshold_for_false_alarms(scores, labels, task.false_alarms)
+        if held_out is not None:
+            surer = threshold_for_false_alarms(*held_out, task.held_out_false_alarms)
+        else:
+            surer = threshold_for_false_alarms(scores, labels, task.false_alarms)
         thresholds[task.surer] = round(max(lowest, surer), 6)
     development: dict[str, float] = {
         "messages": float(len(labels)),
@@ -362,6 +393,10 @@ def _detector(
     for name, value in thresholds.items():
         development[f"recall_at_{name}"] = round(flagged_share(scores, labels, value, 1), 4)
         development[f"false_at_{name}"] = round(flagged_share(scores, labels, value, 0), 4)
+        if held_out is not None:
+            for label, figure in ((1, "held_out_recall"), (0, "held_out_false")):
+                share = flagged_share(*held_out, value, label)
+                development[f"{figure}_at_{name}"] = round(share, 4)
     files = task_files(task)
     return {
         "name": task.name,
