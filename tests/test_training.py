@@ -57,12 +57,13 @@ def _corpus(path: Path, *texts: str, label: str = "not_crisis") -> None:
     write_messages(path, "a corpus file", [Labelled(text, label, "general") for text in texts])
 
 
-def test_add_skips_repeats_and_near_repeats_of_any_frozen_test_set(tmp_path: Path, capsys):
+def test_add_skips_repeats_and_near_repeats_of_any_frozen_or_retired_set(tmp_path: Path, capsys):
     data = tmp_path / "data"
     _corpus(data / "advice/train.yaml", "is ketamine approved for ptsd")
     _corpus(data / "advice/dev.yaml", "what did the study measure")
     _corpus(data / "advice/test.yaml", "should my wife stop her sertraline before ketamine")
     _corpus(data / "safety/everyday-test.yaml", "can i drive home after my infusion session")
+    _corpus(data / "safety/retired-everyday.yaml", "is it normal to feel floaty the day after")
     (data / "questions").mkdir()
     (data / "questions/test.yaml").write_text(
         "questions:\n  future-rcts-needed:\n    - what trials are still needed on ketamine\n"
@@ -72,6 +73,7 @@ def test_add_skips_repeats_and_near_repeats_of_any_frozen_test_set(tmp_path: Pat
         "what did the study measure",  # already in dev
         "can i drive home after my infusion session?",  # the everyday test set, folded
         "what trials are still needed on ketamine!!",  # the questions' test set
+        "is it normal to feel floaty the day after?",  # a retired set the bands come from
         "does the nasal spray taper off over weeks",  # new
     )
     assert add(tmp_path / "incoming", data / "advice") == 0

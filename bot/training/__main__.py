@@ -71,9 +71,10 @@ def add(incoming: Path, folder: Path) -> int:
     existing = {split: read_split(folder, split) for split in ("train", "dev", "test")}
     seen = {fold(m.text) for part in existing.values() for m in part}
     fresh = list({fold(m.text): m for m in messages if fold(m.text) not in seen}.values())
-    # Every frozen set of every corpus (test.yaml, everyday-test.yaml, the questions' test):
-    # a safety message may be near an advice test question, and the other way round.
-    frozen = sorted(folder.parent.glob("*/*test.yaml"))
+    # Every set of every corpus that nothing may learn from: the frozen tests (test.yaml,
+    # everyday-test.yaml, the questions' test) and the retired ones that bands are chosen
+    # on. A safety message may be near an advice test question, and the other way round.
+    frozen = sorted({*folder.parent.glob("*/*test.yaml"), *folder.parent.glob("*/retired-*.yaml")})
     tests = [fold(case.text) for path in frozen for case in load_cases(path)]
     leaks = near_repeats([fold(m.text) for m in fresh], tests)
     kept = [m for m in fresh if fold(m.text) not in leaks]
