@@ -48,3 +48,32 @@ def test_a_short_shortlist_still_scores_the_candidates_and_the_closest(
     assert {"entry-7", "entry-250"} <= scores.keys()
     assert max(scores, key=scores.__getitem__) == names[0]
     assert scores[names[0]] == pytest.approx(100.0, abs=1e-3)
+
+
+class _CountingEncoder:
+    """Encodes every text as the same unit vector, counting what it was asked."""
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode_many(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        self.encoded += list(texts)
+        return np.ones((len(texts), 4), dtype=np.float32) / 2
+
+
+def test_the_vector_cache_names_its_format_and_never_reads_an_older_file(tmp_path):
+    asked = tmp_path / "wordings-abc.npz"
+    old = {"keys": np.array([semantic._key("what is ketamine")]), "vectors": np.zeros((1, 4))}
+    np.savez(asked, **old)  # what code from before the format was named left behind
+
+    encoder = _CountingEncoder()
+    cache = semantic.VectorCache(asked)
+    vectors = cache.vectors(["what is ketamine"], encoder)
+
+    assert cache.path == tmp_path / f"wordings-abc.v{semantic.CACHE_FORMAT}.npz"
+    assert encoder.encoded == ["what is ketamine"]  # the old zero vector was not read
+    assert np.allclose(vectors, 0.5)
+    assert cache.path.is_file()
+    again = _CountingEncoder()
+    semantic.VectorCache(asked).vectors(["what is ketamine"], again)
+    assert again.encoded == []  # its own file is read back

@@ -3,7 +3,9 @@
 Members ask "does it stop the nightmares" where the entry says "intrusive symptoms";
 rapidfuzz sees no shared words, the sentence encoder sees the same subject. Each
 wording's vector is computed once and kept in a small cache file per encoder (keyed by
-the wording's own text), so start-up encodes only what a moderator added since.
+the wording's own text), so start-up encodes only what a moderator added since. The
+file's name carries the cache's format version (``CACHE_FORMAT``): code that writes a
+different layout writes a different file, and never reads an older one.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 CACHE_VARIABLE = "KETAMINE_BOT_CACHE_DIR"
+CACHE_FORMAT = 1  # keys: sha256 of the text (32 hex); vectors: float16 rows. Bump on change
 
 
 class Encoder(Protocol):
@@ -43,10 +46,21 @@ def _key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+def versioned(path: Path) -> Path:
+    """``path`` with the cache format in its name: ``wordings-x.npz`` -> ``wordings-x.v1.npz``."""
+    return path.with_name(f"{path.stem}.v{CACHE_FORMAT}{path.suffix}")
+
+
 class VectorCache:
-    """Wording vectors for one encoder, read from and written back to one ``.npz`` file."""
+    """Wording vectors for one encoder, read from and written back to one ``.npz`` file.
+
+    The file is ``path`` with the format version in its name (``versioned``), so a cache
+    left by code with another layout, or by code from before the version was named, is
+    never read: its wordings are encoded again, once.
+    """
 
     def __init__(self, path: Path | None) -> None:
+        path = versioned(path) if path is not None else None
         self.path = path
         self._vectors: dict[str, np.ndarray] = {}
         if path is not None and path.is_file():
