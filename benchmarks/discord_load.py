@@ -31,7 +31,7 @@ first answers ``--warmup`` mentions (not counted); CPU is read from ``/proc/<pid
 (all threads) before the load and 0.5 s after its last reply. The core's own cost is
 ``benchmarks/bench_core.py``'s whole ``respond`` p50, measured here in the same way.
 
-The targets and the exit status: ``load_common.py``.
+The targets: ``load_results.py``; the exit status: ``load_common.py``.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import load_common as common  # noqa: E402
+import load_results as results  # noqa: E402
+import load_servers as serving  # noqa: E402
 
 from tests.discord import payloads  # noqa: E402
 from tests.discord.fake_discord import FakeDiscord, Recorded  # noqa: E402
@@ -119,9 +121,9 @@ async def push(
 
 
 async def measure(
-    variant: common.Variant, args: argparse.Namespace, questions: list[str], workdir: Path
-) -> common.Row:
-    row = common.Row(variant)
+    variant: results.Variant, args: argparse.Namespace, questions: list[str], workdir: Path
+) -> results.Row:
+    row = results.Row(variant)
     fake = FakeDiscord()
     channel_ids = [FIRST_CHANNEL + n for n in range(args.channels)]
     fake.guilds[0]["channels"] += [
@@ -129,7 +131,7 @@ async def measure(
         for n, channel_id in enumerate(channel_ids)
     ]
     await fake.start()
-    environ = common.server_environment(
+    environ = serving.server_environment(
         DISCORD_TOKEN=fake.token, STORAGE_PATH=str(workdir / f"{variant.name}.sqlite3")
     )
     if args.sharded and variant.kind == "bot":
@@ -139,8 +141,8 @@ async def measure(
         extra += ["--knowledge", str(args.knowledge)]
         if args.profile:
             extra += ["--profile", str(args.profile.resolve() / f"discord-{variant.name}.prof")]
-    command = common.server_command(variant, "discord", extra)
-    server = await common.Server.start(command, environ, variant.cores[0], args.start_timeout)
+    command = serving.server_command(variant, "discord", extra)
+    server = await serving.Server.start(command, environ, variant.cores[0], args.start_timeout)
     try:
         await fake.wait_until(fake.is_live, timeout=30)
         warm = Replies(args.in_flight)
@@ -171,7 +173,7 @@ async def measure(
         )
         last = max(replies.answered.values(), default=time.perf_counter())
         await asyncio.sleep(0.5)  # records and logs written after the reply count too
-        readings = common.measured(row, [server], before)
+        readings = serving.measured(row, [server], before)
         row.driver_cpu = time.process_time() - driver_before
     finally:
         fake.on_request = None
@@ -183,7 +185,7 @@ async def measure(
     row.duplicated = replies.duplicates
     row.seconds = last - started
     row.e2e_ms = [(at - replies.pushed[key]) * 1000 for key, at in replies.answered.items()]
-    common.stopped(row, [server], readings)
+    serving.stopped(row, [server], readings)
     if replies.pinging:
         row.faults.append(f"{replies.pinging} replies could ping someone")
     return row
@@ -197,7 +199,7 @@ async def run(args: argparse.Namespace) -> int:
     return await common.measure_all(
         "Discord",
         f"{args.messages} mentions, {limit}{pace}{shards}, {args.channels} channels",
-        common.variants(args.variants.split(","), slack=False),
+        results.variants(args.variants.split(","), slack=False),
         args,
         questions,
         lambda variant, workdir: measure(variant, args, questions, workdir),

@@ -39,7 +39,7 @@ the last answer. Answers/s runs from the first send to the last answer; end-to-e
 from sending a mention to the fake receiving its answer. The core's own cost is
 ``benchmarks/bench_core.py``'s whole ``respond`` p50, measured here in the same way.
 
-The targets and the exit status: ``load_common.py``.
+The targets: ``load_results.py``; the exit status: ``load_common.py``.
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import load_common as common  # noqa: E402
+import load_results as results  # noqa: E402
+import load_servers as serving  # noqa: E402
 
 from tests.slack.fake_slack import Call, FakeSlack  # noqa: E402 - the same fake the tests use
 from tests.slack.slack_requests import BOT_TOKEN, SIGNING_SECRET, event_callback, sign  # noqa: E402
@@ -124,7 +126,7 @@ async def send_mentions(
     numbers: range,
     clients: int,
     questions: list[str],
-    row: common.Row,
+    row: results.Row,
     sent_at: dict[tuple[str, str], float],
     by_user: dict[str, tuple[str, str]],
     run: int = 0,
@@ -170,17 +172,17 @@ async def send_mentions(
 
 
 async def measure(
-    variant: common.Variant,
+    variant: results.Variant,
     args: argparse.Namespace,
     questions: list[str],
     database_url: str | None,
     workdir: Path,
-) -> common.Row:
-    row = common.Row(variant)
+) -> results.Row:
+    row = results.Row(variant)
     run = next(RUNS)
     fake = TimedFakeSlack()
     await fake.start()
-    environ = common.server_environment(
+    environ = serving.server_environment(
         SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url
     )
     if variant.replicas > 1:
@@ -192,7 +194,7 @@ async def measure(
                 "replicas WITHOUT shared state (no TEST_DATABASE_URL): each keeps seen events, "
                 "cooldowns and alert limits in memory; each its own SQLite store"
             )
-    servers: list[common.Server] = []
+    servers: list[serving.Server] = []
     try:
         for index, cores in enumerate(variant.cores[: variant.replicas] or variant.cores):
             env = {**environ, "STORAGE_PATH": str(workdir / f"{variant.name}-{index}.sqlite3")}
@@ -202,13 +204,13 @@ async def measure(
                     "--profile",
                     str(args.profile.resolve() / f"slack-{variant.name}-{index}.prof"),
                 ]
-            command = common.server_command(variant, "slack", extra)
-            servers.append(await common.Server.start(command, env, cores, args.start_timeout))
+            command = serving.server_command(variant, "slack", extra)
+            servers.append(await serving.Server.start(command, env, cores, args.start_timeout))
         urls = [f"http://127.0.0.1:{server.port}/slack/events" for server in servers]
         sent_at: dict[tuple[str, str], float] = {}
 
         # warm up: first requests pay for lazy imports, auth.test, connection set-up
-        warm = common.Row(variant)
+        warm = results.Row(variant)
         answers = variant.kind != "floor"
         fake.expect(args.warmup if answers else 0)
         await send_mentions(
@@ -229,7 +231,7 @@ async def measure(
         fake.answers = 0
 
         before = [server.snapshot() for server in servers]
-        database_before = common.database_cpu() if variant.replicas > 1 else None
+        database_before = serving.database_cpu() if variant.replicas > 1 else None
         driver_before = time.process_time()
         fake.expect(args.events if answers else 0)
         numbers = range(100_000, 100_000 + args.events)
@@ -239,9 +241,9 @@ async def measure(
             await asyncio.wait_for(fake.all_answered.wait(), args.answer_timeout)
         last = max(fake.answered_at.values(), default=time.perf_counter())
         await asyncio.sleep(0.5)  # records and logs written after the answer count too
-        readings = common.measured(row, servers, before)
+        readings = serving.measured(row, servers, before)
         if database_before is not None:
-            row.database_cpu = (common.database_cpu() or 0.0) - database_before
+            row.database_cpu = (serving.database_cpu() or 0.0) - database_before
         row.driver_cpu = time.process_time() - driver_before
     finally:
         for server in servers:
@@ -254,7 +256,7 @@ async def measure(
     row.duplicated = fake.duplicates
     row.seconds = last - started
     row.e2e_ms = [(at - sent_at[key]) * 1000 for key, at in matched.items()]
-    common.stopped(row, servers, readings)
+    serving.stopped(row, servers, readings)
     if row.database_cpu is not None and row.answered:
         row.notes.append(
             f"PostgreSQL CPU {row.database_cpu:.2f} s = "
@@ -272,7 +274,7 @@ async def run(args: argparse.Namespace) -> int:
     return await common.measure_all(
         "Slack",
         f"{args.events} signed app_mention events, {args.clients} clients each waiting for its ack",
-        common.variants(names, slack=True),
+        results.variants(names, slack=True),
         args,
         questions,
         lambda variant, workdir: measure(variant, args, questions, database_url, workdir),
