@@ -93,6 +93,24 @@ class ShardedBot(commands.AutoShardedBot):
         return self._max_concurrency
 
 
+def answer_messages_directly(bot: commands.Bot, cog: KetamineCog) -> None:
+    """Make the cog's message listener the bot's own ``on_message``: one task per message.
+
+    discord.py runs the bot's ``on_message`` and each cog listener as a task of its own
+    for every message the bot can see; the standalone bot has no prefix commands, so its
+    own ``on_message`` (which must exist, or ``Bot.on_message`` would parse every message
+    for a command) would only cost a second task per message. Public API only:
+    ``remove_listener`` and ``event``. A host bot that adds the cog keeps its listener.
+    """
+    bot.remove_listener(cog.answer_message, "on_message")
+
+    async def on_message(message: discord.Message) -> None:
+        """Every message the bot can see: the cog answers those for it, O(1) for the rest."""
+        await cog.answer_message(message)
+
+    bot.event(on_message)
+
+
 def build_bot(settings: DiscordSettings, **options: Any) -> commands.Bot:
     """Build a ``commands.Bot`` (a ``ShardedBot`` when sharded).
 
@@ -187,9 +205,9 @@ class DiscordRuntime:
         except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
             detail = getattr(error, "status", None) or error.__class__.__name__
             raise PlatformFailure(f"could not log in to Discord ({detail})", EXIT_FAILED) from None
-        await bot.add_cog(
-            KetamineCog(bot, service=self.service, moderation=self.moderation, work=self.work)
-        )
+        cog = KetamineCog(bot, service=self.service, moderation=self.moderation, work=self.work)
+        await bot.add_cog(cog)
+        answer_messages_directly(bot, cog)
         if self._syncs:
             await self._sync()
         self._connection = asyncio.create_task(bot.connect(), name="discord-gateway")
