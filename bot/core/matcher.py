@@ -72,7 +72,10 @@ class Matcher:
         self._words: list[frozenset[str]] = []
         self._owners: list[str] = []
         entry_words: dict[str, set[str]] = defaultdict(set)
+        surface: set[str] = set()  # the words as written, before their endings are folded
         for entry in entries:
+            for text in (entry.question, *entry.phrasings, entry.answer):
+                surface.update(canonicalizer.canonical(normalize(text)).split())
             for wording in (entry.question, *entry.phrasings):
                 key = canonicalizer.key(wording)
                 if key:
@@ -98,14 +101,27 @@ class Matcher:
         for index, words in enumerate(self._words):
             for word in words:
                 self._postings[word].append(index)
-        self._corrector = TypoCorrector(self._weight, self._weight, min_length=MIN_TYPO_LENGTH)
+        # A typo is corrected towards the words as written too, then folded: "hyperarousel"
+        # is one letter from "hyperarousal" but two from its folded form "hyperarous". Only
+        # long folded forms: "router" is one letter from "routes", yet no typo of "route".
+        self._folded = {
+            word: folded
+            for word in surface
+            if (folded := stem(word)) != word
+            and len(folded) >= MIN_TYPO_LENGTH
+            and folded in self._weight
+        }
+        self._corrector = TypoCorrector(
+            [*self._weight, *self._folded], self._weight, min_length=MIN_TYPO_LENGTH
+        )
 
     def query_key(self, normalized: str) -> str:
         """The question in the form phrasings are indexed in, typos corrected."""
         words = normalized.split()[:MAX_QUERY_WORDS]
         canonical = self._canonicalizer.canonical(" ".join(words))
         content = " ".join(map(self._dropped_g, self._canonicalizer.content_words(canonical)))
-        return self._corrector.correct(content)
+        corrected = self._corrector.correct(content).split()
+        return " ".join(self._folded.get(word, word) for word in corrected)
 
     def _dropped_g(self, word: str) -> str:
         """Chat spelling "workin", "startin": the word with its "-ing", when only that is known.
