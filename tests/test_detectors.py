@@ -211,7 +211,7 @@ def test_refit_brings_a_stale_advice_model_up_to_date_and_leaves_the_rest(tmp_pa
     assert 0.0 <= after["development"]["held_out_recall_at_advice"] <= 1.0
     # the band comes from out-of-fold scores: at most 1% of knowledge wordings reach it
     assert after["development"]["ordinary_wordings_at_advice"] <= 0.01
-    assert after["development"]["recall_at_advice"] >= 0.95  # out of fold, on train and dev
+    assert after["development"]["recall_at_advice"] >= 0.9  # out of fold (2), train and dev
 
 
 def test_validate_refuses_an_encoder_file_that_is_not_the_trained_one(tmp_path: Path):
