@@ -81,3 +81,11 @@ async def test_an_error_reaches_its_caller_and_results_come_back_in_batches(monk
         pool.close()
     assert results == [number**2 for number in range(200)]
     assert wakes < 200  # the loop is woken once per batch of results, not once per result
+
+
+async def test_closing_runs_the_jobs_still_waiting_for_their_hand_over():
+    pool = WorkerPool(workers=1)
+    pending = asyncio.create_task(pool.run(pow, 3, 2))
+    await asyncio.sleep(0)  # queued, not yet handed to the worker
+    await asyncio.to_thread(pool.close)
+    assert await asyncio.wait_for(pending, 5) == 9

@@ -89,8 +89,10 @@ class WorkerPool:
             self._slots.release()
 
     def close(self) -> None:
-        """Finish the work already started, then stop the threads."""
+        """Finish the work already started (and handed over), then stop the threads."""
         self._closed = True
+        for loop in list(self._outgoing):  # jobs still waiting for their hand-over go first
+            self._send(loop)
         with self._lock:
             threads = list(self._threads)
         for _ in threads:
