@@ -66,8 +66,7 @@ async def test_mention_is_answered_in_a_new_thread_with_citation_and_disclaimer(
     assert "Not medical advice" in blocks
     assert (
         "MacConnel, Earleywine &amp; Radowitz (2024), Journal of Psychopharmacology"
-        " https://doi.org/10.1177/02698811241286726"
-        in body["text"]
+        " https://doi.org/10.1177/02698811241286726" in body["text"]
     )
     assert body["text"].endswith(slack.service.knowledge.replies.disclaimer)
     assert slack.fake.deliveries[0].token == "xoxb-1111-2222-testtoken"
