@@ -5,8 +5,10 @@ One command (``python -m bot.training train``) does it all from the corpora in t
    the other folds, score the held-out one; train the n-gram model the same way;
 2. choose each detector's thresholds on those out-of-fold probabilities (the mean of the
    encoder head's and the n-gram model's), recall first: a missed crisis is the worst
-   failure, so the lowest band keeps recall at its target, and a surer band above it
-   spends the false-alarm budget;
+   failure, so the lowest band keeps recall at its target, raised only as far as the
+   knowledge base's own wordings (negatives here, scored out of fold) require; the surer
+   band above it spends the false-alarm budget on the held-out retired sets when there are
+   any (``Task.held_out``), else out of fold;
 3. fine-tune once more on everything, export the encoder to int8 ONNX, and write each
    detector file with its heads, thresholds, the corpus hash and reference vectors (the
    float model's and the exported int8 encoder's own, so a test can pin both).
