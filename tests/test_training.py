@@ -8,12 +8,13 @@ import numpy as np
 import yaml
 
 from bot.training.__main__ import add
-from bot.training.corpus import Labelled, read_messages, write_messages
+from bot.training.corpus import Labelled, read_messages, read_split, write_messages
 from bot.training.finetune import Recipe
-from bot.training.train import TASKS, _detector, knowledge_wordings
+from bot.training.train import KNOWLEDGE, TASKS, _detector, knowledge_wordings, task_messages
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 CRISIS = next(task for task in TASKS if task.name == "crisis")
+ADVICE = next(task for task in TASKS if task.name == "advice")
 
 
 def test_knowledge_wordings_are_every_question_and_phrasing_including_not_covered():
@@ -80,3 +81,34 @@ def test_add_skips_repeats_and_near_repeats_of_any_frozen_or_retired_set(tmp_pat
     kept = [message.text for message in read_messages(data / "advice/train.yaml")]
     assert kept == ["is ketamine approved for ptsd", "does the nasal spray taper off over weeks"]
     assert "added 1 messages" in capsys.readouterr().out
+
+
+def test_crisis_band_comes_from_the_held_out_sets_when_there_are_any():
+    scores, labels = _scores()
+    held_scores = np.concatenate([np.linspace(0.5, 1.0, 50), np.linspace(0.0, 0.9, 200)])
+    held_labels = np.array([1] * 50 + [0] * 200)
+    content = _detector(
+        CRISIS, REPOSITORY, scores, labels, None, 3, None, (held_scores, held_labels)
+    )
+    crisis = content["thresholds"]["crisis"]
+    # at most 1% of the held-out negatives (2 of 200) reach the full crisis reply
+    assert (held_scores[held_labels == 0] >= crisis).sum() == 2
+    assert content["thresholds"]["check_in"] < crisis
+    development = content["development"]
+    assert development["held_out_false_at_crisis"] == 0.01
+    assert development["epochs"] == 0.0  # refit: the encoder was not fine-tuned
+
+
+def test_the_heads_learn_no_from_knowledge_wordings_and_crisis_from_every_advice_message():
+    crisis = task_messages(CRISIS, REPOSITORY)
+    wordings = knowledge_wordings(REPOSITORY)
+    assert [m.text for m in crisis if m.label == KNOWLEDGE] == wordings
+    advice_corpus = [
+        m.text for split in ("train", "dev") for m in read_split(REPOSITORY / ADVICE.folder, split)
+    ]
+    borrowed = [m.text for m in crisis if m.label == "borrowed"]
+    assert borrowed == advice_corpus  # a dose question is never a crisis
+    advice = task_messages(ADVICE, REPOSITORY)
+    borrowed_by_advice = {m.category for m in advice if m.label == "borrowed"}
+    assert borrowed_by_advice <= set(ADVICE.borrowed_negatives)
+    assert not any(m.label == "crisis" for m in advice)
