@@ -128,15 +128,19 @@ def float_vectors(pooled: _Pooled, texts: Sequence[str]) -> np.ndarray:
         return pooled.vectors(list(texts)).numpy()
 
 
-def head_layer(pooled: _Pooled, head: int) -> dict[str, object]:
-    """One trained head as a dense sigmoid layer over unit vectors (scale folded in)."""
-    weights = pooled.heads.weight.detach().numpy()[head : head + 1].T * SCALE
-    bias = pooled.heads.bias.detach().numpy()[head : head + 1]
+def sigmoid_layer(weights: np.ndarray, bias: np.ndarray) -> dict[str, object]:
+    """A head as the one dense sigmoid layer a detector file holds (``DetectorLayer``)."""
     return {
-        "weights": weights.round(6).tolist(),
-        "bias": bias.round(6).tolist(),
+        "weights": np.asarray(weights).round(6).tolist(),
+        "bias": np.asarray(bias).round(6).tolist(),
         "activation": "sigmoid",
     }
+
+
+def head_layer(pooled: _Pooled, head: int) -> dict[str, object]:
+    """One fine-tuned head as a dense sigmoid layer over unit vectors (scale folded in)."""
+    weights = pooled.heads.weight.detach().numpy()[head : head + 1].T * SCALE
+    return sigmoid_layer(weights, pooled.heads.bias.detach().numpy()[head : head + 1])
 
 
 def export_int8(pooled: _Pooled, target: Path, scratch: Path) -> None:

@@ -18,15 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.encoder import encoder_for
+from bot.core.encoder import SentenceEncoder, encoder_for
 from bot.knowledge.schema import DetectorFile
+from bot.training.finetune import sigmoid_layer
 from bot.training.train import (
     KNOWLEDGE,
     TASKS,
     _detector,
     _folds,
     _ngram_pipeline,
-    held_out_messages,
+    held_out_scores,
     ngram_head,
     task_messages,
     write_detector,
@@ -54,15 +55,26 @@ def _blend(fitted: tuple[object, object], vectors: np.ndarray, texts: Sequence[s
     return (encoder + ngrams.predict_proba(list(texts))[:, 1]) / 2  # type: ignore[attr-defined]
 
 
-def head_layer(head: object) -> dict[str, object]:
-    """A fitted logistic regression as the one sigmoid layer the detector file holds."""
-    weights = np.asarray(head.coef_).T  # type: ignore[attr-defined]
-    bias = np.asarray(head.intercept_)  # type: ignore[attr-defined]
-    return {
-        "weights": weights.round(6).tolist(),
-        "bias": bias.round(6).tolist(),
-        "activation": "sigmoid",
-    }
+class _Vectors:
+    """Sentence vectors, each text encoded once per encoder file.
+
+    The detectors share one encoder and their messages overlap (the knowledge wordings, and
+    what each borrows from the other's corpus), so a refit of both encodes those once.
+    """
+
+    def __init__(self, knowledge: Path) -> None:
+        self._knowledge = knowledge
+        self._encoders: dict[str, tuple[SentenceEncoder, dict[str, np.ndarray]]] = {}
+
+    def __call__(self, detector: DetectorFile, texts: Sequence[str]) -> np.ndarray:
+        if detector.encoder.sha256 not in self._encoders:
+            encoder = encoder_for(self._knowledge, detector)
+            self._encoders[detector.encoder.sha256] = (encoder, {})
+        encoder, known = self._encoders[detector.encoder.sha256]
+        new = list(dict.fromkeys(text for text in texts if text not in known))
+        if new:
+            known.update(zip(new, encoder.encode_many(new), strict=True))
+        return np.array([known[text] for text in texts])
 
 
 def refit_heads(
@@ -74,6 +86,7 @@ def refit_heads(
 ) -> None:
     """Refit the named detectors' heads and thresholds; writes their files in place."""
     models = knowledge / "models"
+    vectors_of = _Vectors(knowledge)
     for task in TASKS:
         if task.name not in names:
             continue
@@ -84,18 +97,19 @@ def refit_heads(
         texts = np.array([m.text for m in messages], dtype=object)
         labels = np.array([int(m.label == task.positive) for m in messages])
         wordings = np.array([m.label == KNOWLEDGE for m in messages])
-        encoder = encoder_for(knowledge, shipped)
-        vectors = encoder.encode_many(list(texts))
+        vectors = vectors_of(shipped, list(texts))
         scores = np.zeros(len(texts))
         for fit, score in _folds(labels * 2 + wordings, folds):
             fitted = _fit(vectors[fit], list(texts[fit]), labels[fit])
             scores[score] = _blend(fitted, vectors[score], list(texts[score]))
         fitted = _fit(vectors, list(texts), labels)
-        held_out = None
-        if held := held_out_messages(task, repository):
-            texts_held = [m.text for m in held]
-            scored = _blend(fitted, encoder.encode_many(texts_held), texts_held)
-            held_out = (scored, np.array([int(m.label == task.positive) for m in held]))
+        held_out = held_out_scores(
+            task,
+            repository,
+            lambda texts, fitted=fitted, shipped=shipped: _blend(
+                fitted, vectors_of(shipped, texts), texts
+            ),
+        )
         refitted = _detector(
             task,
             repository,
@@ -117,7 +131,7 @@ def refit_heads(
                 "int8_cosine_min": content.get("development", {}).get("int8_cosine_min", 0.0),
             },
             trained=dt.date.today().isoformat(),
-            layers=[head_layer(fitted[0])],
+            layers=[sigmoid_layer(fitted[0].coef_.T, fitted[0].intercept_)],  # type: ignore[attr-defined]
             ngrams=ngram_head(fitted[1]),
         )
         DetectorFile.model_validate(content)  # never write a file the bot would refuse

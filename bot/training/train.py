@@ -181,9 +181,15 @@ def task_messages(task: Task, repository: Path) -> list[Labelled]:
     return messages
 
 
-def held_out_messages(task: Task, repository: Path) -> list[Labelled]:
-    """The task's held-out development sets (never learned from)."""
-    return [m for name in task.held_out for m in read_split(repository / task.folder, name)]
+def held_out_scores(
+    task: Task, repository: Path, score: Callable[[list[str]], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``score`` on the task's held-out sets (never learned from), with their labels."""
+    held = [m for name in task.held_out for m in read_split(repository / task.folder, name)]
+    if not held:
+        return None
+    labels = np.array([int(m.label == task.positive) for m in held])
+    return score([m.text for m in held]), labels
 
 
 def knowledge_wordings(repository: Path) -> list[str]:
@@ -330,13 +336,16 @@ def train_all(
         pipeline.fit(list(texts[rows]), labels[rows])  # type: ignore[attr-defined]
         corpus, wordings = rows & ~knowledge, rows & knowledge
         ordinary = blended[wordings] if wordings.any() else None
-        held_out = None
-        if held := held_out_messages(task, repository):
-            texts_held = [m.text for m in held]
-            scored = (
-                predict(pooled, texts_held)[:, index] + pipeline.predict_proba(texts_held)[:, 1]  # type: ignore[attr-defined]
-            ) / 2
-            held_out = (scored, np.array([int(m.label == task.positive) for m in held]))
+        held_out = held_out_scores(
+            task,
+            repository,
+            lambda texts, index=index, pipeline=pipeline: (
+                (
+                    predict(pooled, texts)[:, index] + pipeline.predict_proba(texts)[:, 1]  # type: ignore[attr-defined]
+                )
+                / 2
+            ),
+        )
         content = _detector(
             task, repository, blended[corpus], labels[corpus], recipe, folds, ordinary, held_out
         )
