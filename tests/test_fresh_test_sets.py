@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 from bot.evaluation import load_cases
 from bot.training.corpus import fold, read_messages
 from bot.training.split import NEAR_DUPLICATE
-from tests.test_corpora import DATA, _knowledge_wordings, _near_repeats, _questions
+from tests.test_corpora import DATA, _folded, _knowledge_wordings, _near_repeats, _questions
 
 ADVICE = DATA / "advice"
 ADVICE_CATEGORIES = {
@@ -42,10 +42,6 @@ ADVICE_CATEGORIES = {
 }
 
 
-def _advice(split: str) -> list[str]:
-    return [fold(m.text) for m in read_messages(ADVICE / f"{split}.yaml")]
-
-
 def _repeats_within(texts: list[str]) -> list[tuple[str, str]]:
     scores = process.cdist(texts, texts, scorer=fuzz.token_sort_ratio, workers=-1)
     return [
@@ -58,20 +54,16 @@ def _repeats_within(texts: list[str]) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("tuned_on", ["train", "dev", "retired-test", "knowledge"])
 def test_fresh_advice_test_is_apart_from(tuned_on: str):
-    test = sorted(set(_advice("test")))
-    others = sorted(_knowledge_wordings()) if tuned_on == "knowledge" else _advice(tuned_on)
+    test = sorted(set(_folded("advice/test")))
+    others = _folded("knowledge" if tuned_on == "knowledge" else f"advice/{tuned_on}")
     assert not set(test) & set(others)
     assert _near_repeats(test, others) == []
 
 
 def test_fresh_advice_test_is_apart_from_the_borrowed_crisis_corpus_messages():
     """The advice detector also trains on messages borrowed from the crisis corpus."""
-    test = sorted(set(_advice("test")))
-    borrowed = [
-        fold(m.text)
-        for split in ("train", "dev")
-        for m in read_messages(DATA / "safety" / f"{split}.yaml")
-    ]
+    test = sorted(set(_folded("advice/test")))
+    borrowed = _folded("safety/train") + _folded("safety/dev")
     assert _near_repeats(test, borrowed) == []
 
 
@@ -87,7 +79,7 @@ def test_fresh_matching_test_is_apart_from(tuned_on: str):
 
 
 def test_fresh_sets_do_not_repeat_themselves():
-    advice = _advice("test")
+    advice = _folded("advice/test")
     questions = [fold(text) for text in _questions("test.yaml")]
     assert len(set(advice)) == len(advice) and len(set(questions)) == len(questions)
     assert _repeats_within(advice) == []
