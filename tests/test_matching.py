@@ -1,0 +1,49 @@
+"""The word matcher on a tiny base of its own: how much a question's meaning may steer it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.core.matcher import LONG_MESSAGE_WORDS, Matcher
+from bot.core.normalize import normalize
+from bot.core.synonyms import Canonicalizer
+
+
+@dataclass(frozen=True)
+class _Entry:
+    id: str
+    question: str
+    phrasings: list[str] = field(default_factory=list)
+    answer: str = ""
+
+
+def _matcher() -> Matcher:
+    entries = [
+        _Entry("speed", "How fast does ketamine work?", ["does it work quickly"], "Within hours."),
+        _Entry("length", "How long is a session?", ["session length in hours"], "Two hours."),
+        _Entry("nmda", "What are NMDA receptors?", ["nmda receptor"], "A glutamate receptor."),
+    ]
+    return Matcher(entries, Canonicalizer({}, ["a", "the", "is", "does", "it"]))
+
+
+def test_a_short_clear_question_lets_meaning_count_fully():
+    assert _matcher().information(normalize("what are nmda receptors")) == 1.0
+
+
+def test_a_long_story_lets_meaning_count_less_the_longer_it_runs():
+    matcher = _matcher()
+    question = "how long is a ketamine session"
+    story = " ".join(["my brother went through a lot this year"] * 5)
+    at_cap = " ".join((story + " " + question).split()[-LONG_MESSAGE_WORDS:])
+    long_message = normalize(f"{story} {question}")
+    longer_message = normalize(f"{story} {story} {question}")
+
+    assert matcher.information(normalize(at_cap)) == 1.0
+    assert matcher.information(longer_message) < matcher.information(long_message) < 1.0
+    assert matcher.information(long_message) == LONG_MESSAGE_WORDS / len(long_message.split())
+
+
+def test_the_long_story_still_finds_its_question_by_shared_words():
+    story = " ".join(["my brother went through a lot this year"] * 5)
+    ranked = _matcher().rank(normalize(f"{story} how long is a session in hours"), 3)
+    assert ranked[0].entry_id == "length"
