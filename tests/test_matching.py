@@ -47,3 +47,13 @@ def test_the_long_story_still_finds_its_question_by_shared_words():
     story = " ".join(["my brother went through a lot this year"] * 5)
     ranked = _matcher().rank(normalize(f"{story} how long is a session in hours"), 3)
     assert ranked[0].entry_id == "length"
+
+
+def test_a_typo_is_mended_on_the_word_as_typed_when_its_folded_form_is_too_far():
+    matcher = Matcher(
+        [_Entry("plastic", "What is neuroplasticity?", ["neuroplasticity explained"])],
+        Canonicalizer({}, ["what", "is"]),
+    )
+    # "neuroplastisity" folds to "neuroplastis", two letters from the indexed "neuroplast"
+    assert matcher.query_key(normalize("whats neuroplastisity")) == "what neuroplast"
+    assert matcher.rank(normalize("neuroplastisity?"), 1)[0].entry_id == "plastic"

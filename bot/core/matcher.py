@@ -127,9 +127,24 @@ class Matcher:
         """The question in the form phrasings are indexed in, typos corrected."""
         words = normalized.split()[:MAX_QUERY_WORDS]
         canonical = self._canonicalizer.canonical(" ".join(words))
-        content = " ".join(map(self._dropped_g, self._canonicalizer.content_words(canonical)))
-        corrected = self._corrector.correct(content).split()
-        return " ".join(self._folded.get(word, word) for word in corrected)
+        return " ".join(map(self._known_form, self._canonicalizer.surface_words(canonical)))
+
+    def _known_form(self, word: str) -> str:
+        """One content word as the index knows it: folded, chat spelling and typos mended.
+
+        A typo is tried on the folded word, then on the word as typed: "neuroplastisity"
+        folds to "neuroplastis", two letters from "neuroplast", yet is one letter from the
+        written "neuroplasticity".
+        """
+        folded = self._dropped_g(stem(word))
+        if folded in self._weight:
+            return folded
+        corrected = self._corrector.correct(folded)
+        if corrected == folded:
+            corrected = self._corrector.correct(word)
+            if corrected == word:
+                return folded
+        return self._folded.get(corrected, corrected)
 
     def _dropped_g(self, word: str) -> str:
         """Chat spelling "workin", "startin": the word with its "-ing", when only that is known.

@@ -47,9 +47,13 @@ class Canonicalizer:
             return normalized
         return self._pattern.sub(lambda match: self._replacements[match.group(0)], normalized)
 
+    def surface_words(self, canonical: str) -> list[str]:
+        """The words that are not filler ("the", "does", "u"), endings kept."""
+        return [word for word in canonical.split() if word not in self._ignored]
+
     def content_words(self, canonical: str) -> list[str]:
         """Drop filler words ("the", "does", "u"), then fold the endings of the rest."""
-        return [stem(word) for word in canonical.split() if word not in self._ignored]
+        return [stem(word) for word in self.surface_words(canonical)]
 
     def key(self, text: str) -> str:
         """The form two phrasings are compared in: normalized, canonical, no filler, stemmed."""
