@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
+from bot.core.detector import blend
 from bot.core.encoder import encoder_for
 from bot.core.ngrams import NgramModel
 from bot.knowledge import KnowledgeBase, load_knowledge
@@ -112,6 +114,17 @@ def test_both_detectors_share_one_encoder(knowledge: KnowledgeBase):
     assert crisis.encoder == advice.encoder and crisis.tokenizer == advice.tokenizer
 
 
+def test_the_heads_combine_by_their_log_odds_and_older_files_by_their_mean():
+    sure, unsure = np.array([0.99, 0.2]), np.array([0.5, 0.2])
+    # log-odds of 0.99 are 4.595; half of that is 2.298, a probability of 0.9087
+    assert blend(sure, unsure) == pytest.approx([0.9087, 0.2], abs=1e-4)
+    assert blend(sure, unsure, "mean") == pytest.approx([0.745, 0.2])
+
+
+def test_the_shipped_detectors_say_how_their_heads_combine(knowledge: KnowledgeBase):
+    assert {detector.blend for detector in knowledge.detectors.values()} == {"logit_mean"}
+
+
 def test_the_ngram_model_gives_scikit_learns_probabilities_exactly():
     texts = [
         "i cant do this anymore",
@@ -157,6 +170,10 @@ def _validate(folder: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+# The folders each detector's training files sit in, as validate names them.
+DEPENDS_ON = "tests/data/advice, tests/data/questions, tests/data/safety"
+
+
 def _checkout(tmp_path: Path) -> Path:
     """The knowledge base and the corpora it was trained on, laid out as in the repository."""
     shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
@@ -180,9 +197,24 @@ def test_validate_fails_when_the_corpus_changed_and_the_model_was_not_retrained(
     assert result.returncode == 1
     # each detector's heads learn "no" from the other's corpus too, so both are stale
     for name in ("crisis", "advice"):
-        changed = "tests/data/advice, tests/data/safety changed since this model was trained"
-        assert f"models/{name}.json:1: {changed}" in result.stdout
+        assert f"models/{name}.json:1: {DEPENDS_ON} changed since this model" in result.stdout
     assert f"refit with: {REFIT} (or {RETRAIN}" in result.stdout
+
+
+def test_both_detectors_go_stale_when_the_member_questions_they_learn_from_change(
+    tmp_path: Path,
+):
+    """Both heads learn "no" from the matching's dev questions (ordinary, chatty ones)."""
+    folder = _checkout(tmp_path)
+    assert _validate(folder).returncode == 0
+    dev = tmp_path / "tests/data/questions/dev.yaml"
+    questions = yaml.safe_load(dev.read_text(encoding="utf-8"))
+    questions["questions"]["out_of_scope"].append("whats a good name for a goldfish")
+    dev.write_text(yaml.safe_dump(questions, sort_keys=False), encoding="utf-8")
+    result = _validate(folder)
+    assert result.returncode == 1
+    for name in ("crisis", "advice"):
+        assert f"models/{name}.json:1: {DEPENDS_ON} changed since this model" in result.stdout
 
 
 def test_refit_brings_a_stale_advice_model_up_to_date_and_leaves_the_rest(tmp_path: Path):
@@ -195,7 +227,7 @@ def test_refit_brings_a_stale_advice_model_up_to_date_and_leaves_the_rest(tmp_pa
     _append(held_out, "how much should i take", "advice", "dose")
     stale = _validate(folder)
     assert stale.returncode == 1
-    assert "models/advice.json:1: tests/data/advice, tests/data/safety changed" in stale.stdout
+    assert f"models/advice.json:1: {DEPENDS_ON} changed" in stale.stdout
     assert "models/crisis.json" not in stale.stdout
 
     refit = ["refit", "--knowledge", str(folder), "--detector", "advice", "--folds", "2"]

