@@ -46,6 +46,7 @@ from bot.adapters.discord.views import (
 )
 from bot.adapters.discord.work import WorkTracker, tracked
 from bot.adapters.moderators import Moderation, ModeratorSettings
+from bot.adapters.rendered import Renders
 from bot.core.cooldown import Verdict
 from bot.core.reload import KnowledgeReloader
 from bot.core.reply import Reply, ReplyKind
@@ -92,6 +93,7 @@ class KetamineCog(CheckIns, commands.Cog, name=COG_NAME):
         self.moderation = moderation or Moderation(ModeratorSettings.from_environment(os.environ))
         self.reloader = self.moderation.reloader or KnowledgeReloader(self.service)
         self.work = work or WorkTracker(self.service.pool)
+        self._renders: Renders[Shown] = Renders()
 
     async def cog_load(self) -> None:
         """Make buttons on earlier messages (even from before a restart) answer again."""
@@ -137,7 +139,7 @@ class KetamineCog(CheckIns, commands.Cog, name=COG_NAME):
         responder = self.service.responder  # once: a reload swaps it whole
         interface = responder.knowledge.replies.interface
         show = functools.partial(
-            show_in_channel,
+            self._show_in_channel,
             embeddable=can_embed(message),  # the permission cache is the loop's to read
             feedback=self.feedback_labels(interface),
             origin=None if message.guild is None else Origin(message.channel.id, message.id),
@@ -161,6 +163,27 @@ class KetamineCog(CheckIns, commands.Cog, name=COG_NAME):
             await self.alert_crisis(message)
             return
         await reply_to(message, **shown.parts())
+
+    def _show_in_channel(
+        self,
+        reply: Reply,
+        *,
+        embeddable: bool,
+        feedback: tuple[str, str] | None,
+        origin: Origin | None,
+    ) -> Shown:
+        """``show_in_channel``, made once for replies that repeat (all but check-ins).
+
+        A check-in's buttons carry where the member asked, so each is made anew. The embed
+        and buttons of any other reply are only read when sent: every message shares them.
+        """
+        if reply.kind is ReplyKind.CHECK_IN:
+            return show_in_channel(reply, embeddable=embeddable, feedback=feedback, origin=origin)
+        return self._renders.get(
+            reply,
+            (embeddable, feedback),
+            lambda: show_in_channel(reply, embeddable=embeddable, feedback=feedback, origin=None),
+        )
 
     def _is_addressed(self, message: discord.Message) -> bool:
         """Tell whether a message is for the bot: a DM, or text that mentions it or its role.

@@ -25,6 +25,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.moderators import Moderation
+from bot.adapters.rendered import Renders
 from bot.adapters.slack.delivery import Outbox
 from bot.adapters.slack.moderation import ModeratorListeners
 from bot.adapters.slack.render import (
@@ -69,6 +70,7 @@ class SlackAdapter(ModeratorListeners):
         self.work = WorkTracker(service.pool)
         self._seen = SeenEvents(SEEN_EVENTS)
         self._alert_client = None
+        self._renders: Renders[Message] = Renders()
 
     def register(self, app: AsyncApp) -> None:
         """Add every listener to ``app``; each acks at once and answers after.
@@ -161,11 +163,11 @@ class SlackAdapter(ModeratorListeners):
 
         def render(reply: Reply) -> Message:
             if reply.kind is ReplyKind.CRISIS:
-                return render_message(reply)
+                return self._render(reply, None)
             if reply.kind is ReplyKind.CHECK_IN:
                 origin = CheckInOrigin("channel", channel, in_thread or ts, ts, reply.entry_id)
                 return render_message(reply, check_in=origin)
-            return render_message(reply, feedback=feedback)
+            return self._render(reply, feedback)
 
         text = event.get("text") or ""
         outcome, message = await self.work.think(
@@ -199,10 +201,10 @@ class SlackAdapter(ModeratorListeners):
         feedback = self.feedback_labels(texts)
 
         def render(reply: Reply) -> Message:
-            check_in = None
             if reply.kind is ReplyKind.CHECK_IN:  # a DM is private already: ask right here
                 check_in = CheckInOrigin("dm", channel, in_thread, entry_id=reply.entry_id)
-            return render_message(reply, feedback=feedback, check_in=check_in)
+                return render_message(reply, feedback=feedback, check_in=check_in)
+            return self._render(reply, feedback)
 
         text = event.get("text") or ""
         outcome, message = await self.work.think(
@@ -226,6 +228,13 @@ class SlackAdapter(ModeratorListeners):
         if outcome.cooldown is Verdict.WARN:
             notice = render_notice(texts.cooldown)
             await outbox.post_ephemeral(channel, user, notice, thread_ts=in_thread)
+
+    def _render(self, reply: Reply, feedback: tuple[str, str] | None) -> Message:
+        """``render_message(reply, feedback=feedback)``, made once for replies that repeat.
+
+        Shared by every request: whoever sends it copies it (``Outbox``), never changes it.
+        """
+        return self._renders.get(reply, feedback, lambda: render_message(reply, feedback=feedback))
 
     def _ask_and_render(
         self,
