@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from bot.adapters.slack.delivery import SDK_LOGGER, client_logger
 from bot.adapters.slack.render import render_blocks, render_text
 from tests.slack.slack_requests import CHANNEL, mention
 
@@ -85,3 +86,19 @@ async def test_failing_response_url_is_retried_then_logged(slack, caplog):
     assert "Slack: response_url post failed: HTTP 404" in caplog.text
     status, _ = await slack.post("", {}, "application/json")  # and the server still answers
     assert status == 401
+
+
+def test_the_client_logger_builds_debug_lines_only_when_debug_is_on() -> None:
+    """slack_sdk formats every call's whole body for a debug line when its logger's own
+    level is unset; the bot's client logger has the level in effect, and the same name."""
+    sdk = logging.getLogger(SDK_LOGGER)
+    saved = sdk.level
+    try:
+        sdk.setLevel(logging.INFO)
+        quiet = client_logger()
+        assert quiet.name.startswith(SDK_LOGGER)
+        assert quiet.level > logging.DEBUG  # slack_sdk checks ``logger.level <= DEBUG``
+        sdk.setLevel(logging.DEBUG)
+        assert client_logger().level <= logging.DEBUG
+    finally:
+        sdk.setLevel(saved)

@@ -24,7 +24,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.adapters.moderators import Moderation
 from bot.adapters.slack import attach
-from bot.adapters.slack.delivery import error_code, retry_handlers
+from bot.adapters.slack.delivery import client_logger, error_code, retry_handlers
 from bot.adapters.slack.handlers import SlackAdapter
 from bot.adapters.slack.settings import (
     API_TIMEOUT_SECONDS,
@@ -102,6 +102,7 @@ class SlackRuntime:
             session=self._session,  # one connection pool for every call, not one per call
             timeout=API_TIMEOUT_SECONDS,
             retry_handlers=retry_handlers(),
+            logger=client_logger(),  # no debug line built per call unless LOG_LEVEL=DEBUG
         )
         signed_in = await _check_token(client, settings)
         identity = AuthorizeResult.from_auth_test_response(
