@@ -7,10 +7,18 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from bot.evaluation import load_cases
 from bot.training.__main__ import add
 from bot.training.corpus import Labelled, read_messages, read_split, write_messages
 from bot.training.finetune import Recipe
-from bot.training.train import KNOWLEDGE, TASKS, _detector, knowledge_wordings, task_messages
+from bot.training.train import (
+    KNOWLEDGE,
+    QUESTIONS,
+    TASKS,
+    _detector,
+    knowledge_wordings,
+    task_messages,
+)
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 CRISIS = next(task for task in TASKS if task.name == "crisis")
@@ -106,9 +114,12 @@ def test_the_heads_learn_no_from_knowledge_wordings_and_crisis_from_every_advice
     advice_corpus = [
         m.text for split in ("train", "dev") for m in read_split(REPOSITORY / ADVICE.folder, split)
     ]
+    questions = [case.text for case in load_cases(REPOSITORY / QUESTIONS)]
     borrowed = [m.text for m in crisis if m.label == "borrowed"]
-    assert borrowed == advice_corpus  # a dose question is never a crisis
+    # a dose question is never a crisis, nor is a member's question about the article
+    assert borrowed == advice_corpus + questions
     advice = task_messages(ADVICE, REPOSITORY)
     borrowed_by_advice = {m.category for m in advice if m.label == "borrowed"}
-    assert borrowed_by_advice <= set(ADVICE.borrowed_negatives)
+    assert borrowed_by_advice <= {*ADVICE.borrowed_negatives, "question"}
+    assert [m.text for m in advice if m.category == "question"] == questions
     assert not any(m.label == "crisis" for m in advice)
