@@ -53,7 +53,3 @@ class Renders(Generic[R]):
             if len(self._kept) > self._limit:
                 self._kept.popitem(last=False)
         return kept
-
-    def clear(self) -> None:
-        """Forget every render."""
-        self._kept.clear()
