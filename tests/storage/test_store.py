@@ -271,3 +271,46 @@ def test_a_long_platform_name_does_not_break_the_write(store, service):
     store.record(Asked("a-very-long-platform-name", "U1", None, reply, 0.01, "v1"))
 
     assert store.answer_counts() == {"ketamine-speed": 1}
+
+
+def test_a_row_is_stamped_with_the_real_clock_to_the_second(tmp_path, service):
+    """On the real clock the stamp is made once a second: the same as ``now`` reads."""
+    with Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}", secret=b"s") as store:
+        reply = service.responder.respond("how fast does ketamine work for ptsd")
+        event = Asked("discord", "U1", None, reply, 0.01, "v1")
+        for _ in range(3):  # the second from the kept stamp
+            before = store.now()
+            row = store.question_row(event)
+            after = store.now()
+            assert before <= row["asked_at"] <= after
+            assert row["asked_at"].tzinfo is None and row["asked_at"].microsecond == 0
+            assert row["day"] == row["asked_at"].date()
+            now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+            assert abs(now - row["asked_at"]) < dt.timedelta(seconds=2)
+
+
+def test_inserted_rows_are_stored_as_sqlalchemy_stores_them(store, service):
+    """The insert compiled once stores the very values ``execute(insert(...))`` stores."""
+    from sqlalchemy import insert, text
+
+    from bot.storage.store import questions
+
+    answer = service.responder.respond("how fast does ketamine work for ptsd")
+    fallback = service.responder.respond("what's the weather in paris")
+    rows = [
+        store.question_row(Asked("slack", "U1", "how fast", answer, 0.01, "v1")),
+        store.question_row(Asked("discord", "U2", "weather in paris?", fallback, 0.01, "v1")),
+    ]
+    rows.append({**rows[0], "asked_at": rows[0]["asked_at"] + dt.timedelta(days=1)})
+    rows.append({**rows[0], "day": rows[0]["day"] + dt.timedelta(days=2)})
+    store.insert_questions(rows)
+    with store.engine.begin() as connection:
+        connection.execute(insert(questions), rows)
+        stored = connection.execute(
+            text("SELECT asked_at, day, platform, kind, entry_id, text FROM questions ORDER BY id")
+        ).all()
+    assert stored[: len(rows)] == stored[len(rows) :]
+    assert [row[2:] for row in stored[:2]] == [
+        ("slack", "answer", "ketamine-speed", None),
+        ("discord", "fallback", None, "weather in paris?"),
+    ]
