@@ -159,7 +159,7 @@ def split_line(row: Row) -> str:
     if not row.by_thread or not row.answered:
         return ""
     parts = [
-        f"{name} {seconds * 1000 / row.answered:.2f}"
+        f"{name} {seconds * 1000 / row.answered:.3f}"
         for name, seconds in row.by_thread.items()
         if seconds > 0
     ]
