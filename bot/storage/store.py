@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 metadata = MetaData()
 
 QUESTION_COLUMNS = ("asked_at", "day", "platform", "kind", "entry_id", "text")
-"""The values of a question row (``Store.question_row``), all of them set on every insert."""
+"""The columns a question insert sets (``Store.question_row``'s; one left out is NULL)."""
 
 UNANSWERED_KINDS = frozenset({"fallback", "clarify", "not_covered"})
 """Reply kinds whose question text is kept (redacted), for the moderators' queue."""
@@ -314,24 +314,20 @@ class Store:
         if not rows:
             return
         statement, positional, columns = self._question_insert()
-        if positional:
-            values: list[Any] = [
-                tuple(
-                    [
-                        row[name] if convert is None else convert(row[name])
-                        for name, convert in columns
-                    ]
-                )
-                for row in rows
+        # a processor takes None as SQLAlchemy gives it (a value left out of a row is NULL)
+        converted = [
+            [
+                row.get(name) if convert is None else convert(row.get(name))
+                for name, convert in columns
             ]
-        else:
-            values = [
-                {
-                    name: row[name] if convert is None else convert(row[name])
-                    for name, convert in columns
-                }
-                for row in rows
-            ]
+            for row in rows
+        ]
+        names = [name for name, _ in columns]
+        values: list[Any] = (
+            [tuple(row) for row in converted]
+            if positional
+            else [dict(zip(names, row, strict=True)) for row in converted]
+        )
         with self.engine.begin() as connection:
             connection.exec_driver_sql(statement, values)
 

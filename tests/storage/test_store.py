@@ -314,3 +314,12 @@ def test_inserted_rows_are_stored_as_sqlalchemy_stores_them(store, service):
         ("slack", "answer", "ketamine-speed", None),
         ("discord", "fallback", None, "weather in paris?"),
     ]
+    # a value left out of every row is NULL, as SQLAlchemy has it
+    short = [{key: rows[0][key] for key in ("asked_at", "day", "platform", "kind")}]
+    store.insert_questions(short)
+    with store.engine.begin() as connection:
+        connection.execute(insert(questions), short)
+        stored = connection.execute(
+            text("SELECT asked_at, day, platform, kind, entry_id, text FROM questions ORDER BY id")
+        ).all()
+    assert stored[-2] == stored[-1] == (*stored[0][:4], None, None)
