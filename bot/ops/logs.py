@@ -4,10 +4,9 @@ Each answered question is one line with the platform, reply kind, entry id and l
 at INFO: the one place an operator or moderator sees, per answer, that the bot is answering
 (and with what) without opening the database. It is kept cheap rather than dropped:
 nothing is built when INFO is off for ``bot.answers``, the fields are formatted only by the
-handler that writes them, the record skips the caller lookup, the timestamp's date and
-time are formatted once a second, and in the text format what answers share (platform,
-kind, entry, knowledge version) is formatted once. What a member wrote is never logged at
-the default level; at ``LOG_LEVEL=DEBUG`` it is, except for crisis and advice messages
+handler that writes them, the record skips the caller lookup, and the timestamp's date and
+time are formatted once a second. What a member wrote is never logged at the default
+level; at ``LOG_LEVEL=DEBUG`` it is, except for crisis and advice messages
 (``Asked.message`` is ``None`` for those, and this module checks the reply kind as well).
 """
 
@@ -62,16 +61,12 @@ class TextFormatter(_OneLine):
 
     def format(self, record: logging.LogRecord) -> str:
         """Render ``record`` as one line of text."""
-        line = f"{_timestamp(record)} {record.levelname} {record.name}: {record.getMessage()}"
-        fields = _fields(record)
-        if type(fields) is AnswerFields:
-            line = f"{line} {fields.text()}"  # the same text, its fixed parts made once
-        elif fields:
-            line = " ".join([line, *(f"{key}={_text(value)}" for key, value in fields.items())])
+        parts = [f"{_timestamp(record)} {record.levelname} {record.name}: {record.getMessage()}"]
+        parts += [f"{key}={_text(value)}" for key, value in _fields(record).items()]
         details = self.details(record)
         if details:
-            line = f"{line} | {details}"
-        return self.redact(line.replace("\n", "\\n"))
+            parts += ["|", details]
+        return self.redact(" ".join(parts).replace("\n", "\\n"))
 
 
 class JsonFormatter(_OneLine):
@@ -143,51 +138,6 @@ class AnswerFields:
         yield "knowledge_version", event.knowledge_version
         if self.question is not None:
             yield "question", self.question
-
-    def text(self) -> str:
-        """The fields as the text format writes them (``key=value``, space-separated).
-
-        What one answer shares with others (platform, kind, entry, knowledge version) is
-        formatted once and kept; only the score, the latency and the question are new.
-        """
-        event = self.event
-        reply = event.reply
-        key = (event.platform, reply.kind, reply.entry_id)
-        head = _answer_heads.get(key)
-        if head is None:
-            head = _keep(
-                _answer_heads,
-                key,
-                f"platform={_text(event.platform)} kind={_text(reply.kind.value)} "
-                f"entry_id={_text(reply.entry_id)} score=",
-            )
-        tail = _version_texts.get(event.knowledge_version)
-        if tail is None:
-            tail = _keep(
-                _version_texts,
-                event.knowledge_version,
-                f" knowledge_version={_text(event.knowledge_version)}",
-            )
-        score = None if reply.score is None else round(reply.score, 1)
-        latency = _text(round(event.seconds * 1000, 2))
-        text = f"{head}{_text(score)} latency_ms={latency}{tail}"
-        if self.question is not None:
-            text = f"{text} question={_text(self.question)}"
-        return text
-
-
-# the fixed parts of answer lines, formatted once: a few per entry, one per knowledge version
-_answer_heads: dict[tuple[str, Any, str | None], str] = {}
-_version_texts: dict[str, str] = {}
-TEXTS_KEPT = 4096  # far more than entries x reply kinds x platforms; emptied past it
-
-
-def _keep(texts: dict[Any, str], key: Any, text: str) -> str:
-    """Keep ``text`` under ``key`` (the whole table emptied first once it is full)."""
-    if len(texts) >= TEXTS_KEPT:
-        texts.clear()
-    texts[key] = text
-    return text
 
 
 def log_answer(event: Asked) -> None:

@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,9 +65,6 @@ log = logging.getLogger(__name__)
 # member at all, and its text only when the bot could not answer; a vote row has keyed
 # hashes, never a raw member id or message reference.
 metadata = MetaData()
-
-QUESTION_COLUMNS = ("asked_at", "day", "platform", "kind", "entry_id", "text")
-"""The columns a question insert sets (``Store.question_row``'s; one left out is NULL)."""
 
 UNANSWERED_KINDS = frozenset({"fallback", "clarify", "not_covered"})
 """Reply kinds whose question text is kept (redacted), for the moderators' queue."""
@@ -146,28 +142,6 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _last_remembered(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
-    """The type's bind processor (None if it has none), remembering its last value.
-
-    Rows stamped in the same second share one ``asked_at`` and one ``day`` object, so a
-    batch converts each once; a value that is not the very object last seen is converted.
-    """
-    convert = column_type.bind_processor(dialect)
-    if convert is None:
-        return None
-    last: tuple[Any, Any] = (object(), None)  # swapped whole: safe from any thread
-
-    def converted(value: Any) -> Any:
-        nonlocal last
-        seen, result = last
-        if value is not seen:
-            result = convert(value)
-            last = (value, result)
-        return result
-
-    return converted
-
-
 class Store:
     """Questions asked, votes cast, and the counts moderators read back.
 
@@ -192,8 +166,6 @@ class Store:
         self._secret_lock = threading.Lock()
         self._secret_file: Path | None = None
         self._clock = clock
-        self._stamped: tuple[int, dt.datetime, dt.date] = (-1, dt.datetime.min, dt.date.min)
-        self._prepared_insert: tuple[str, bool, tuple[tuple[str, Any], ...]] | None = None
 
     @classmethod
     def open(
@@ -264,23 +236,6 @@ class Store:
                 )
             return self._secret
 
-    def _stamp(self) -> tuple[dt.datetime, dt.date]:
-        """Now as rows keep it (``now``), and its day; on the real clock, made once a second.
-
-        A row is stamped per answer, so the real clock's reading is turned into a
-        datetime and a date only when the second changes (a tuple swapped whole: safe
-        from any thread); a clock a test passes in is asked every time.
-        """
-        if self._clock is not _utc_now:
-            now = self.now()
-            return now, now.date()
-        second = int(time.time())
-        stamped = self._stamped
-        if stamped[0] != second:
-            now = dt.datetime.fromtimestamp(second, dt.timezone.utc).replace(tzinfo=None)
-            stamped = self._stamped = (second, now, now.date())
-        return stamped[1], stamped[2]
-
     def question_row(self, event: Asked) -> dict[str, Any]:
         """The row kept for one reply: no member; text only of unanswered ones, redacted."""
         kind = event.reply.kind.value
@@ -288,10 +243,10 @@ class Store:
         if kind in UNANSWERED_KINDS and event.message:
             text = redact(event.message)
         entry_id = event.reply.entry_id if kind == "answer" else None
-        asked_at, day = self._stamp()
+        now = self.now()
         return {
-            "asked_at": asked_at,
-            "day": day,
+            "asked_at": now,
+            "day": now.date(),
             "platform": event.platform[:16],
             "kind": kind,
             "entry_id": entry_id[:100] if entry_id else None,
@@ -303,53 +258,10 @@ class Store:
         self.insert_questions([self.question_row(event)])
 
     def insert_questions(self, rows: list[dict[str, Any]]) -> None:
-        """Insert question rows in one transaction: all of them or none.
-
-        The statement is compiled for the database once and each value converted as
-        SQLAlchemy converts it (the column type's bind processor), then the rows go to the
-        driver's ``executemany``: SQLAlchemy building each row's parameters anew cost more
-        than the database's own insert. The same statement and values as
-        ``execute(insert(questions), rows)``, on every database.
-        """
-        if not rows:
-            return
-        statement, positional, columns = self._question_insert()
-        # a processor takes None as SQLAlchemy gives it (a value left out of a row is NULL)
-        converted = [
-            [
-                row.get(name) if convert is None else convert(row.get(name))
-                for name, convert in columns
-            ]
-            for row in rows
-        ]
-        names = [name for name, _ in columns]
-        values: list[Any] = (
-            [tuple(row) for row in converted]
-            if positional
-            else [dict(zip(names, row, strict=True)) for row in converted]
-        )
-        with self.engine.begin() as connection:
-            connection.exec_driver_sql(statement, values)
-
-    def _question_insert(self) -> tuple[str, bool, tuple[tuple[str, Any], ...]]:
-        """The question insert compiled for this database, once.
-
-        Its SQL, whether its parameters are positional, and each parameter's column with
-        its value conversion (or None).
-        """
-        prepared = self._prepared_insert
-        if prepared is None:
-            dialect = self.engine.dialect
-            compiled = insert(questions).compile(
-                dialect=dialect, column_keys=list(QUESTION_COLUMNS), for_executemany=True
-            )
-            names = compiled.positiontup if compiled.positional else QUESTION_COLUMNS
-            columns = tuple(
-                (name, _last_remembered(questions.c[name].type.dialect_impl(dialect), dialect))
-                for name in names or ()
-            )
-            prepared = self._prepared_insert = (str(compiled), compiled.positional, columns)
-        return prepared
+        """Insert question rows in one transaction: all of them or none."""
+        if rows:
+            with self.engine.begin() as connection:
+                connection.execute(insert(questions), rows)
 
     def vote(self, *, member: str, message_ref: str, entry_id: str, helpful: bool) -> None:
         """Keep one vote per member per answer message; a second click replaces the first."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import logging
@@ -10,16 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.reply import ReplyKind
 from bot.core.service import Asked, BotService
-from bot.ops.logs import (
-    FIELDS,
-    AnswerFields,
-    JsonFormatter,
-    TextFormatter,
-    configure_logging,
-    log_answer,
-)
+from bot.ops.logs import JsonFormatter, TextFormatter, configure_logging, log_answer
 from bot.settings import Settings, SettingsProblem, export_env_file, load_settings_leniently
 
 SECRET = "xoxb-1111-2222-verysecret"
@@ -154,31 +145,6 @@ def test_an_answer_is_one_line_with_kind_entry_and_latency(service: BotService, 
     assert ("question" in answer) is (level == "DEBUG")
     assert "question" not in crisis
     assert "end my life" not in stream.getvalue()
-
-
-@pytest.mark.parametrize("question", [None, 'what is "ketamine" = special k?'])
-def test_an_answer_line_reads_as_any_line_with_the_same_fields(service, question) -> None:
-    """The answer line's text, made from parts kept between answers, is the generic one."""
-    formatter = TextFormatter([SECRET])
-    event = answered(service, next(iter(service.knowledge.entries.values())).question)
-    with_score = dataclasses.replace(event.reply, score=0.8765)
-    cases = [
-        event,
-        dataclasses.replace(event, reply=with_score, seconds=0.0123456),
-        dataclasses.replace(event, knowledge_version="two words", platform=SECRET),
-        answered(service, "I want to end my life tonight"),
-    ]
-    assert {case.reply.kind for case in cases} == {ReplyKind.ANSWER, ReplyKind.CRISIS}
-    for case in cases * 2:  # the second time from the kept parts
-        fields = AnswerFields(case, question)
-        lines = []
-        for extra in (fields, dict(fields.items())):
-            record = logging.LogRecord("bot.answers", logging.INFO, "", 0, "answered", None, None)
-            record.created = 1_700_000_000.25
-            setattr(record, FIELDS, extra)
-            lines.append(formatter.format(record))
-        assert lines[0] == lines[1]
-        assert SECRET not in lines[0]
 
 
 def test_the_runner_takes_the_moderators_from_the_settings_it_read(monkeypatch) -> None:
