@@ -1,20 +1,18 @@
 """Records and votes written by a thread of their own, so a slow database never holds an answer.
 
 ``record`` (a ``BotService`` listener) and ``vote`` only put work on a bounded queue and
-return: a ``queue.SimpleQueue``, whose size is checked against the bound first (one C call
-and no Python-level lock for every answer). One writer thread takes the work off in batches
-and writes it, retrying a failing database for ``retry_seconds``. A batch is what has
-queued up by ``linger_seconds`` after its first record: under a burst of answers that is
-one transaction for many rows, not one per answer (a transaction costs about ten times a
-row); ``flush`` and ``close`` cut the wait short, so nothing waits on it at shutdown.
-``flush`` puts a marker behind what is queued and waits for the writer to reach it. What
-cannot be written (the queue is full, the database still fails after the retries, shutdown
-came first) is counted and logged as a count: never dropped silently, never a reason for a
-member to wait.
+return. One writer thread takes the work off in batches and writes it, retrying a failing
+database for ``retry_seconds``. A batch is what has queued up by ``linger_seconds`` after
+its first record: under a burst of answers that is one transaction for many rows, not one
+per answer (a transaction costs about ten times a row); ``flush`` and ``close`` cut the
+wait short, so nothing waits on it at shutdown. What cannot be written (the queue is full,
+the database still fails after the retries, shutdown came first) is counted and logged as
+a count: never dropped silently, never a reason for a member to wait.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -53,9 +51,6 @@ class Vote:
 
 Work = dict[str, Any] | Vote  # a question row, or a vote
 _WAKE: Any = object()  # put by close() so an idle writer notices at once
-# ``flush`` puts one of these behind what is queued; the writer sets it once it has
-# written (or given up) everything taken with it, and so everything queued before it
-_Marker = threading.Event
 
 
 class StoreWriter:
@@ -77,10 +72,7 @@ class StoreWriter:
         self.lost = 0
         self.transactions = 0  # batches of question rows written, for tests and figures
         self._clock = clock
-        self._capacity = capacity
-        self._queue: queue.SimpleQueue[Work] = queue.SimpleQueue()
-        self._in_hand = 0  # records and votes the writer has taken and not yet written
-        self._markers = 0  # flush markers on the queue (not records: ``pending`` skips them)
+        self._queue: queue.Queue[Work] = queue.Queue(maxsize=capacity)
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
         self._counts = threading.Lock()
         self._unreported: Counter[str] = Counter()
@@ -111,32 +103,32 @@ class StoreWriter:
     @property
     def pending(self) -> int:
         """Records and votes taken but not yet written (nor given up)."""
-        return max(0, self._queue.qsize() - self._markers + self._in_hand)
+        return self._queue.unfinished_tasks
 
     def _put(self, work: Work) -> None:
         if self._closing.is_set():
             self._count_lost(1, "arrived after shutdown began")
-        elif self._queue.qsize() >= self._capacity:  # workers at once: a few over, at most
+            return
+        try:
+            self._queue.put_nowait(work)
+        except queue.Full:
             self._count_lost(1, "the write queue was full")
-        else:
-            self._queue.put(work)
 
     # -- waiting and shutting down -----------------------------------------------------------
 
     def flush(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for everything queued to be written or given up."""
-        if not self._thread.is_alive():  # nobody to write them (not started, or stopped)
-            if self.pending == 0:
-                return True
-            time.sleep(max(0.0, timeout))  # unless it is started meanwhile and writes them
-            return self.pending == 0
-        marker = _Marker()
-        with self._counts:
-            self._markers += 1
-        self._queue.put(marker)  # behind everything queued so far
+        deadline = self._clock() + timeout
+        done = self._queue.all_tasks_done
         self._hurry.set()  # a lingering writer writes what it has now
         try:
-            return marker.wait(timeout)
+            with done:
+                while self._queue.unfinished_tasks:
+                    remaining = deadline - self._clock()
+                    if remaining <= 0:
+                        return False
+                    done.wait(remaining)
+            return True
         finally:
             self._hurry.clear()
 
@@ -151,7 +143,8 @@ class StoreWriter:
         if not flushed:
             self._abandoned.set()
             self._count_lost(self.pending, "shutdown came before the database took them")
-        self._queue.put(_WAKE)
+        with contextlib.suppress(queue.Full):  # full: the writer is busy and will see it
+            self._queue.put_nowait(_WAKE)
         if self._thread.is_alive():
             self._thread.join(IDLE_WAKE_SECONDS * 2)
         self._report(final=True)
@@ -168,9 +161,7 @@ class StoreWriter:
                 if self._closing.is_set():
                     return
                 continue
-            self._in_hand = 1
-            urgent = first is _WAKE or isinstance(first, _Marker)
-            if not (urgent or self._hurry.is_set() or self._closing.is_set()):
+            if first is not _WAKE and not (self._hurry.is_set() or self._closing.is_set()):
                 self._hurry.wait(self.linger_seconds)  # let a burst gather behind it
             batch = [first]
             while len(batch) < BATCH_SIZE:
@@ -178,19 +169,11 @@ class StoreWriter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-                self._in_hand += 1
-            work = [item for item in batch if item is not _WAKE and not isinstance(item, _Marker)]
-            markers = [item for item in batch if isinstance(item, _Marker)]
-            if markers:
-                with self._counts:
-                    self._markers -= len(markers)
-            self._in_hand = len(work)
             try:
-                self._write(work)
+                self._write([work for work in batch if work is not _WAKE])
             finally:
-                self._in_hand = 0
-                for marker in markers:
-                    marker.set()
+                for _ in batch:
+                    self._queue.task_done()
             self._report()
             if _WAKE in batch and self._queue.empty():
                 return

@@ -141,38 +141,3 @@ def test_shutdown_does_not_wait_for_a_lingering_batch(service: BotService, tmp_p
     assert time.monotonic() - started < 2
     assert question_rows(store) == 1
     store.close()
-
-
-def test_flush_waits_for_everything_queued_before_it_even_as_more_arrives(
-    service: BotService, tmp_path
-):
-    """``flush`` returns once every record queued before it is in the database."""
-    store = Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}", secret=b"s")
-    writer = StoreWriter(store, linger_seconds=60).start()  # only a flush ends a batch early
-    asked: list[Asked] = []
-    service.listeners.append(asked.append)
-    service.ask("what is ketamine", platform="slack", member="U1")
-    recorded = [0]
-    stop = threading.Event()
-
-    def record() -> None:
-        while not stop.is_set():
-            writer.record(asked[0])
-            recorded[0] += 1
-            time.sleep(0.0005)
-
-    producer = threading.Thread(target=record)
-    producer.start()
-    try:
-        for _ in range(5):
-            time.sleep(0.02)
-            before = recorded[0]
-            assert writer.flush(5)
-            assert question_rows(store) >= before
-    finally:
-        stop.set()
-        producer.join()
-    assert writer.flush(5) and writer.pending == 0
-    assert question_rows(store) == recorded[0] == writer.written
-    assert writer.close(5) == 0
-    store.close()
