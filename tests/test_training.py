@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from bot.core.encoder import SentenceEncoder
 from bot.evaluation import load_cases
+from bot.knowledge.models import ENCODER_FILE, TOKENIZER_FILE
 from bot.training.__main__ import add
 from bot.training.corpus import Labelled, read_messages, read_split, write_messages
 from bot.training.finetune import Recipe
@@ -16,6 +18,7 @@ from bot.training.train import (
     QUESTIONS,
     TASKS,
     _detector,
+    geometry_anchors,
     knowledge_wordings,
     task_messages,
 )
@@ -57,7 +60,7 @@ def test_recall_first_band_stays_when_ordinary_wordings_score_low():
     scores, labels = _scores()
     ordinary = np.full(50, 0.01)
     content = _detector(CRISIS, REPOSITORY, scores, labels, Recipe(), 3, ordinary)
-    assert content["thresholds"]["check_in"] == round(float(np.sort(scores[:100])[1]), 6)
+    assert content["thresholds"]["check_in"] == np.floor(np.sort(scores[:100])[1] * 1e6) / 1e6
     assert "check_in_recall_first" not in content["development"]
 
 
@@ -123,3 +126,29 @@ def test_the_heads_learn_no_from_knowledge_wordings_and_crisis_from_every_advice
     assert borrowed_by_advice <= {*ADVICE.borrowed_negatives, "question"}
     assert [m.text for m in advice if m.category == "question"] == questions
     assert not any(m.label == "crisis" for m in advice)
+
+
+def test_check_in_band_keeps_recall_on_the_held_out_sets_when_out_of_fold_scores_are_too_sure():
+    """An encoder fine-tuned on the corpus scores it too surely; the retired sets do not lie."""
+    scores, labels = _scores()  # out of fold: crisis 0.3-1.0, the band would be about 0.31
+    held_scores = np.concatenate([np.linspace(0.1, 1.0, 200), np.linspace(0.0, 0.2, 200)])
+    held_labels = np.array([1] * 200 + [0] * 200)
+    content = _detector(
+        CRISIS, REPOSITORY, scores, labels, None, 3, None, (held_scores, held_labels)
+    )
+    band = content["thresholds"]["check_in"]
+    # 98.5% of the 200 held-out crisis messages: 3 may fall below, the 4th lowest is the band
+    assert band == np.floor(np.sort(held_scores[:200])[3] * 1e6) / 1e6
+    assert content["development"]["held_out_recall_at_check_in"] >= 0.985
+    assert content["development"]["recall_at_check_in"] == 1.0
+
+
+def test_geometry_anchors_are_matchings_wordings_with_the_shipped_encoders_vectors(tmp_path):
+    models = REPOSITORY / "knowledge" / "models"
+    anchors, vectors = geometry_anchors(REPOSITORY, models)
+    questions = {case.text for case in load_cases(REPOSITORY / QUESTIONS)}
+    assert set(anchors) == set(knowledge_wordings(REPOSITORY)) | questions
+    assert vectors is not None and vectors.shape == (len(anchors), 384)
+    encoder = SentenceEncoder(models / ENCODER_FILE, models / TOKENIZER_FILE)
+    np.testing.assert_allclose(vectors[:3], encoder.encode(anchors[:3]), atol=1e-5)
+    assert geometry_anchors(REPOSITORY, tmp_path) == ([], None)  # before a first training

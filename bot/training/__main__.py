@@ -2,7 +2,8 @@
 
 ``split INCOMING FOLDER`` splits new corpus files once into train/dev/test;
 ``add INCOMING FOLDER`` appends later messages to the train split (never to test);
-``train [--folds N] [--epochs N]`` fine-tunes the encoder and writes ``knowledge/models/``;
+``train [--folds N] [--epochs N]`` fine-tunes the encoder and writes ``knowledge/models/``
+(``--folds 0``: one fine-tune on everything, then ``refit``, a third of the time);
 ``refit [--detector NAME] [--folds N]`` refits the heads and thresholds on the shipped
 encoder (minutes; for new labelled messages);
 ``references [--knowledge DIR]`` records the exported encoder's own reference vectors in
@@ -154,7 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     add_parser.add_argument("incoming", type=Path)
     add_parser.add_argument("folder", type=Path)
     train_parser = commands.add_parser("train", help="retrain the safety screen from the corpora")
-    train_parser.add_argument("--folds", type=int, default=3, help="out-of-fold rounds (default 3)")
+    train_parser.add_argument(
+        "--folds",
+        type=int,
+        default=3,
+        help="out-of-fold rounds (default 3; 0: one fine-tune, then the heads are refitted)",
+    )
     train_parser.add_argument(
         "--epochs", type=int, default=Recipe.epochs, help="fine-tuning epochs"
     )

@@ -34,6 +34,12 @@ class Recipe:
     batch_size: int = 16
     weight_decay: float = 0.01
     seed: int = 20261130
+    # Matching reads the same encoder, and its bands were tuned on the vectors the encoder
+    # being replaced gives: each step also pulls ``anchors_per_step`` knowledge wordings and
+    # dev questions back towards those vectors (1 - cosine, times ``keep_geometry``; 0 turns
+    # it off). Without it a retrain cost matching 1-2 points on dev (2026-12-01).
+    keep_geometry: float = 1.0
+    anchors_per_step: int = 8
 
 
 def base_weights() -> Path:
@@ -76,14 +82,26 @@ class _Pooled:
 
 
 def fine_tune(
-    texts: Sequence[str], labels: np.ndarray, tasks: np.ndarray, heads: int, recipe: Recipe
+    texts: Sequence[str],
+    labels: np.ndarray,
+    tasks: np.ndarray,
+    heads: int,
+    recipe: Recipe,
+    anchors: Sequence[str] = (),
+    anchor_vectors: np.ndarray | None = None,
 ) -> _Pooled:
     """Train the encoder and one head per task with binary cross-entropy.
 
     ``tasks[i]`` names the head message ``i`` teaches; the other heads ignore it.
+    ``anchors`` and their ``anchor_vectors`` (unit length) are where matching's wordings
+    should stay (``Recipe.keep_geometry``).
     """
     pooled = _Pooled(recipe, heads)
     torch = pooled.torch
+    keep = recipe.keep_geometry if anchors and anchor_vectors is not None else 0.0
+    anchor_texts = list(anchors)
+    targets = torch.tensor(np.asarray(anchor_vectors), dtype=torch.float32) if keep else None
+    anchor_source = np.random.default_rng(recipe.seed + 1)
     optimizer = torch.optim.AdamW(
         [
             {"params": pooled.model.parameters(), "lr": recipe.learning_rate},
@@ -102,6 +120,12 @@ def fine_tune(
             chosen = logits[torch.arange(len(rows)), torch.tensor(tasks[rows])]
             target = torch.tensor(labels[rows], dtype=torch.float32)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(chosen, target)
+            if keep:
+                picked = anchor_source.choice(
+                    len(anchor_texts), min(recipe.anchors_per_step, len(anchor_texts)), False
+                )
+                moved = pooled.vectors([anchor_texts[index] for index in picked])
+                loss = loss + keep * (1 - (moved * targets[picked]).sum(-1)).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
