@@ -178,7 +178,7 @@ def test_matching_test_questions_are_not_knowledge_base_wordings():
     assert _near_repeats(test, dev) == []
 
 
-@pytest.mark.parametrize("name", ["dev.yaml", "test.yaml"])
+@pytest.mark.parametrize("name", ["dev.yaml", "dev-fresh.yaml", "test.yaml"])
 def test_question_labels_are_keys_naming_an_entry_or_a_reply_kind(name: str):
     """Labels are mapping keys (never string values a leak checker reads), each one real."""
     data = yaml.safe_load((DATA / "questions" / name).read_text(encoding="utf-8"))

@@ -67,7 +67,9 @@ def test_fresh_advice_test_is_apart_from_the_borrowed_crisis_corpus_messages():
     assert _near_repeats(test, borrowed) == []
 
 
-@pytest.mark.parametrize("tuned_on", ["dev.yaml", "retired-test.yaml", "knowledge"])
+@pytest.mark.parametrize(
+    "tuned_on", ["dev.yaml", "retired-test.yaml", "dev-fresh.yaml", "knowledge"]
+)
 def test_fresh_matching_test_is_apart_from(tuned_on: str):
     test = sorted({fold(text) for text in _questions("test.yaml")})
     if tuned_on == "knowledge":
