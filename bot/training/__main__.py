@@ -6,6 +6,8 @@
 (``--folds 0``: one fine-tune on everything, then ``refit``, a third of the time);
 ``refit [--detector NAME] [--folds N]`` refits the heads and thresholds on the shipped
 encoder (minutes; for new labelled messages);
+``retire NOTE`` moves the scored frozen test sets into the retired files; ``freeze INCOMING
+NOTE`` writes fresh ones in their place, minus repeats (``bot.training.rounds``);
 ``references [--knowledge DIR]`` records the exported encoder's own reference vectors in
 detector files written before training did so (no retraining, a second or two).
 """
@@ -144,6 +146,24 @@ def refit(knowledge: Path, names: list[str], folds: int) -> int:
     return 0
 
 
+def _round(arguments: argparse.Namespace) -> int:
+    """``retire`` or ``freeze``: one step of a new round of frozen test sets."""
+    from bot.training.rounds import freeze, retire
+
+    knowledge = default_knowledge_dir()
+    data = knowledge.parent / "tests" / "data"
+    try:
+        if arguments.command == "retire":
+            lines = retire(data, arguments.note)
+        else:
+            lines = freeze(arguments.incoming, data, knowledge, arguments.note)
+    except ValueError as error:
+        print(f"python -m bot.training {arguments.command}: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(lines) or "no frozen test set to retire")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m bot.training")
@@ -164,6 +184,15 @@ def main(argv: list[str] | None = None) -> int:
     train_parser.add_argument(
         "--epochs", type=int, default=Recipe.epochs, help="fine-tuning epochs"
     )
+    retire_parser = commands.add_parser(
+        "retire", help="move the scored frozen test sets into the retired files"
+    )
+    retire_parser.add_argument("note", help="what the sets were and when they were scored")
+    freeze_parser = commands.add_parser(
+        "freeze", help="write fresh test sets as the frozen ones, minus repeats"
+    )
+    freeze_parser.add_argument("incoming", type=Path, help="folder with the fresh *-test.yaml")
+    freeze_parser.add_argument("note", help="who wrote them, from what, before which change")
     references_parser = commands.add_parser(
         "references", help="record the exported encoder's reference vectors (no retraining)"
     )
@@ -192,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "refit":
         knowledge = arguments.knowledge or default_knowledge_dir()
         return refit(knowledge, arguments.detectors or list(DETECTORS), arguments.folds)
+    if arguments.command in ("retire", "freeze"):
+        return _round(arguments)
     if arguments.command == "references":
         return references(arguments.knowledge or default_knowledge_dir())
     return train(arguments.folds, arguments.epochs)

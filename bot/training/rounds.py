@@ -1,0 +1,176 @@
+"""A new round of frozen test sets: retire the scored ones, freeze the fresh ones.
+
+A test set is scored once per change; when its figure disappoints, it becomes development
+data (its misses may guide new training wordings) and a set written afresh replaces it
+(``../shared/EVALUATION.md``). Both steps are mechanical and easy to get subtly wrong by
+hand (a message lost in the move, a fresh message that nearly repeats one seen before), so
+they are commands: ``python -m bot.training retire NOTE`` and ``freeze INCOMING``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from bot.training.corpus import fold
+from bot.training.split import NEAR_DUPLICATE
+
+# Each frozen set, the retired file it joins once scored, and what the fresh one is called
+# in an incoming folder.
+ROUND = (
+    ("safety/test.yaml", "safety/retired-test.yaml", "safety-test.yaml"),
+    ("safety/everyday-test.yaml", "safety/retired-everyday.yaml", "everyday-test.yaml"),
+    ("advice/test.yaml", "advice/retired-test.yaml", "advice-test.yaml"),
+    ("questions/test.yaml", "questions/retired-test.yaml", "questions-test.yaml"),
+)
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [text for value in node.values() for text in _strings(value)]
+    if isinstance(node, list):
+        return [text for value in node for text in _strings(value)]
+    return []
+
+
+def _load(path: Path) -> dict[str, object]:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def _questions_body(groups: dict[str, list[str]]) -> str:
+    """A questions file's body: labels as mapping keys, one double-quoted question a line."""
+    return "questions:\n" + "\n".join(
+        f"  {label}:\n" + "".join(f"    - {json.dumps(q, ensure_ascii=False)}\n" for q in texts)
+        for label, texts in groups.items()
+        if texts
+    )
+
+
+def _messages_body(messages: Iterable[dict[str, str]]) -> str:
+    return "messages:\n" + "".join(
+        f"- text: {json.dumps(m['text'], ensure_ascii=False)}\n"
+        f"  label: {m['label']}\n  category: {m['category']}\n"
+        for m in messages
+    )
+
+
+def _comment(text: str) -> str:
+    return "".join(f"# {line}\n" for line in text.splitlines())
+
+
+def retire(data: Path, note: str, today: dt.date | None = None) -> list[str]:
+    """Append every frozen set to its retired file, unchanged, then remove the frozen file.
+
+    Returns what was moved, one line per set. Nothing is lost: the retired file must then
+    hold exactly its old messages and the frozen set's, or nothing is written at all.
+    """
+    day = (today or dt.date.today()).isoformat()
+    header = _comment(f"--- Added {day}: {note}")
+    writes: dict[Path, tuple[Path, str]] = {}
+    moved = []
+    for frozen_name, retired_name, _ in ROUND:
+        frozen, retired = data / frozen_name, data / retired_name
+        if not frozen.is_file():
+            continue
+        old, new = _load(retired) if retired.is_file() else {}, _load(frozen)
+        if "questions" in new:
+            groups = {label: list(texts) for label, texts in (old.get("questions") or {}).items()}
+            for label, texts in new["questions"].items():
+                groups.setdefault(label, []).extend(texts)
+            kept_header = "".join(
+                line
+                for line in (
+                    retired.read_text(encoding="utf-8") if retired.is_file() else ""
+                ).splitlines(keepends=True)
+                if line.startswith("#")
+            )
+            text = kept_header + header + _questions_body(groups)
+            expected = sum(map(len, (old.get("questions") or {}).values())) + sum(
+                map(len, new["questions"].values())
+            )
+            count = sum(map(len, (yaml.safe_load(text)["questions"]).values()))
+        else:
+            body = ("\n" + frozen.read_text(encoding="utf-8")).partition("\nmessages:\n")[2]
+            before = retired.read_text(encoding="utf-8") if retired.is_file() else "messages:\n"
+            text = before.rstrip("\n") + "\n" + header + body
+            expected = len(old.get("messages") or []) + len(new.get("messages") or [])
+            count = len(yaml.safe_load(text)["messages"])
+        if count != expected:
+            raise ValueError(f"{retired_name} would hold {count} items, not {expected}")
+        writes[retired] = (frozen, text)
+        moved.append(f"{frozen_name} -> {retired_name}: now {count} items")
+    for retired, (frozen, text) in writes.items():
+        retired.write_text(text, encoding="utf-8")
+        frozen.unlink()
+    return moved
+
+
+def freeze(
+    incoming: Path, data: Path, knowledge: Path, note: str, today: dt.date | None = None
+) -> list[str]:
+    """Write the fresh sets in ``incoming`` as the frozen ones, minus repeats.
+
+    A fresh message that equals or nearly equals (folded; rapidfuzz ``token_sort_ratio`` at
+    ``NEAR_DUPLICATE``) anything in ``data`` or ``knowledge``, or an earlier fresh message,
+    is deleted, never reworded; the count goes into the file's header. Refuses to overwrite
+    a frozen set: retire it first.
+    """
+    day = (today or dt.date.today()).isoformat()
+    pairs = [
+        (data / frozen, incoming / fresh)
+        for frozen, _, fresh in ROUND
+        if (incoming / fresh).is_file()
+    ]
+    if not pairs:
+        raise ValueError(f"{incoming} holds none of {[fresh for _, _, fresh in ROUND]}")
+    for target, _ in pairs:
+        if target.exists():
+            raise ValueError(f"{target} exists: retire it first (python -m bot.training retire)")
+    seen_files = [*data.glob("*/*.yaml"), *knowledge.glob("*.yaml"), *knowledge.glob("*/*.yaml")]
+    seen = sorted({fold(t) for path in seen_files for t in _strings(_load(path)) if fold(t)})
+    kept_so_far: list[str] = []
+
+    def keep(text: str) -> bool:
+        folded = fold(text)
+        if not folded or folded in seen or folded in kept_so_far:
+            return False  # an emoji-only message folds to "", as others before it did
+        for others in (seen, kept_so_far):
+            if others and process.extractOne(
+                folded, others, scorer=fuzz.token_sort_ratio, score_cutoff=NEAR_DUPLICATE
+            ):
+                return False
+        kept_so_far.append(folded)
+        return True
+
+    report = []
+    for target, source in pairs:
+        fresh = _load(source)
+        if "questions" in fresh:
+            groups = {
+                label: [q for q in texts if keep(q)] for label, texts in fresh["questions"].items()
+            }
+            total = sum(map(len, fresh["questions"].values()))
+            written = sum(map(len, groups.values()))
+            body = _questions_body(groups)
+        else:
+            messages = [m for m in fresh.get("messages") or [] if keep(str(m["text"]))]
+            total, written = len(fresh.get("messages") or []), len(messages)
+            body = _messages_body(messages)
+        header = _comment(
+            f"FROZEN, written {day}: {note}\n"
+            "Never tune on it, never train on it, never add to it.\n"
+            f"Before any scoring, {total - written} of {total} written items that equalled or "
+            "nearly equalled one seen before\n(or an earlier one of this round) were deleted, "
+            "not reworded."
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(header + body, encoding="utf-8")
+        report.append(f"{target}: {written} of {total} kept")
+    return report
