@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -62,7 +63,9 @@ def _messages_body(messages: Iterable[dict[str, str]]) -> str:
 
 
 def _comment(text: str) -> str:
-    return "".join(f"# {line}\n" for line in text.splitlines())
+    """``text`` as YAML comment lines, each paragraph wrapped to fit the files' width."""
+    lines = [wrapped for line in text.splitlines() for wrapped in textwrap.wrap(line, 96) or [""]]
+    return "".join(f"# {line}\n" for line in lines)
 
 
 def retire(data: Path, note: str, today: dt.date | None = None) -> list[str]:
@@ -167,7 +170,7 @@ def freeze(
             f"FROZEN, written {day}: {note}\n"
             "Never tune on it, never train on it, never add to it.\n"
             f"Before any scoring, {total - written} of {total} written items that equalled or "
-            "nearly equalled one seen before\n(or an earlier one of this round) were deleted, "
+            "nearly equalled one seen before (or an earlier one of this round) were deleted, "
             "not reworded."
         )
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -139,6 +139,8 @@ class Task:
     # The wordings are also negatives the heads learn from, scored out of fold like the
     # corpus, so the band is never chosen on wordings the model has already seen.
     ordinary_flagged: float | None = None
+    # The recall the lowest band must keep on the held-out sets (``recall`` if None).
+    held_out_recall: float | None = None
 
 
 TASKS = (
@@ -157,6 +159,9 @@ TASKS = (
         held_out=("retired-test", "retired-everyday"),
         held_out_false_alarms=0.01,
         ordinary_flagged=0.01,
+        # 98% on the held-out sets, the issue's own target: once the fourth round joined
+        # them (2026-12-01), 98.5% there cost 4.6% of their ordinary messages against 2.6%.
+        held_out_recall=0.98,
     ),
     Task(
         "advice",
@@ -477,8 +482,9 @@ def _detector(
         # Recall first on both: out-of-fold scores are too sure of messages an encoder was
         # fine-tuned on (a final-only fine-tune then a refit put the band at 0.60, which kept
         # 96.0% of held-out crisis messages against 98.5% out of fold), so the band is the
-        # lower of the two that keep ``recall`` of crisis messages.
-        lowest = min(lowest, threshold_for_recall(*held_out, task.recall))
+        # lower of the two that keep the recall targets of crisis messages.
+        held_out_recall = task.held_out_recall or task.recall
+        lowest = min(lowest, threshold_for_recall(*held_out, held_out_recall))
     recall_first = lowest
     if ordinary is not None and task.ordinary_flagged is not None:
         lowest = raised_for_ordinary(lowest, ordinary, task.ordinary_flagged)
