@@ -64,12 +64,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
 # Tests whose expectations predate the retrained safety screen and the knowledge-base rewrite
 # (issues 9 and 10, still open): each is listed here by name so the gap stays visible, and
 # each must come off this list as it is fixed. See the closing note of 2026-11-30.
-KNOWN_GAPS = frozenset(
-    [
-        "tests/test_shipped_knowledge.py::test_every_phrasing_reaches_its_own_entry",
-        "tests/test_shipped_knowledge.py::test_not_covered_phrasings_get_the_not_covered_reply",
-    ]
-)
+# Empty since 2026-12-01: both tests listed until then (every phrasing reaches its own entry;
+# not-covered phrasings get the not-covered reply) pass with the fifth round's model.
+KNOWN_GAPS: frozenset[str] = frozenset()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
