@@ -11,6 +11,7 @@ from rapidfuzz import fuzz, process
 
 from bot.evaluation import load_cases
 from bot.training.corpus import fold, read_messages
+from bot.training.rounds import text_values
 from bot.training.split import NEAR_DUPLICATE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,20 +19,10 @@ DATA = ROOT / "tests" / "data"
 KNOWLEDGE = ROOT / "knowledge"
 
 
-def _strings(node: object) -> list[str]:
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        return [text for value in node.values() for text in _strings(value)]
-    if isinstance(node, list):
-        return [text for value in node for text in _strings(value)]
-    return []
-
-
 def _wordings(*paths: Path) -> set[str]:
     texts: list[str] = []
     for path in paths:
-        texts += _strings(yaml.safe_load(path.read_text(encoding="utf-8")))
+        texts += text_values(yaml.safe_load(path.read_text(encoding="utf-8")))
     return {fold(text) for text in texts if fold(text)}
 
 

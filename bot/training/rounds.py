@@ -31,13 +31,14 @@ ROUND = (
 )
 
 
-def _strings(node: object) -> list[str]:
+def text_values(node: object) -> list[str]:
+    """Every string in a loaded YAML document, in order: what a leak check compares."""
     if isinstance(node, str):
         return [node]
     if isinstance(node, dict):
-        return [text for value in node.values() for text in _strings(value)]
+        return [text for value in node.values() for text in text_values(value)]
     if isinstance(node, list):
-        return [text for value in node for text in _strings(value)]
+        return [text for value in node for text in text_values(value)]
     return []
 
 
@@ -137,7 +138,7 @@ def freeze(
         if target.exists():
             raise ValueError(f"{target} exists: retire it first (python -m bot.training retire)")
     seen_files = [*data.glob("*/*.yaml"), *knowledge.glob("*.yaml"), *knowledge.glob("*/*.yaml")]
-    seen = sorted({fold(t) for path in seen_files for t in _strings(_load(path)) if fold(t)})
+    seen = sorted({fold(t) for path in seen_files for t in text_values(_load(path)) if fold(t)})
     kept_so_far: list[str] = []
 
     def keep(text: str) -> bool:
