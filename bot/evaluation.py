@@ -18,10 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from bot.core.reply import ReplyKind
 from bot.core.responder import Responder
+from bot.knowledge.yamlfile import load_data
 
 NOT_COVERED = "not_covered"
 OUT_OF_SCOPE = "out_of_scope"
@@ -66,7 +65,7 @@ class Figures:
 
 def load_cases(path: Path | str) -> list[Case]:
     """The cases of one file, in either shape."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data = load_data(Path(path))
     if "messages" in data:
         return [Case(str(item["text"]), str(item["label"])) for item in data["messages"]]
     questions = data.get("questions") or {}

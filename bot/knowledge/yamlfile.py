@@ -17,6 +17,14 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
 
+def load_data(path: Path) -> Any:
+    """A YAML file's plain data (``{}`` when empty), read with libyaml where PyYAML has it.
+
+    For the labelled corpora: at 10,000 messages the pure-Python loader takes seconds a file.
+    """
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+
+
 @dataclass(frozen=True)
 class YamlDocument:
     """A parsed file: its data and the node tree that remembers lines."""

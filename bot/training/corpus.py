@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from bot.core.normalize import normalize
+from bot.knowledge.yamlfile import load_data
 
 SPLITS = ("train", "dev", "test")
 
@@ -29,7 +30,7 @@ def fold(text: str) -> str:
 
 def read_messages(path: Path) -> list[Labelled]:
     """Messages from one corpus file (``messages: [{text, label, category}]``)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_data(path)
     return [
         Labelled(str(item["text"]), str(item["label"]), str(item.get("category", "")))
         for item in data.get("messages", [])

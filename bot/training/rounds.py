@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
-from rapidfuzz import fuzz, process
 
+from bot.knowledge.yamlfile import load_data
 from bot.training.corpus import fold
-from bot.training.split import NEAR_DUPLICATE
+from bot.training.split import near_repeat_pairs, near_repeats
 
 # Each frozen set, the retired file it joins once scored, and what the fresh one is called
 # in an incoming folder.
@@ -43,7 +43,7 @@ def text_values(node: object) -> list[str]:
 
 
 def _load(path: Path) -> dict[str, object]:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return load_data(path)
 
 
 def _questions_body(groups: dict[str, list[str]]) -> str:
@@ -116,6 +116,31 @@ def retire(data: Path, note: str, today: dt.date | None = None) -> list[str]:
     return moved
 
 
+def _items(fresh: dict[str, object]) -> list[str]:
+    """A fresh set's questions (label by label) or message texts, in the order written."""
+    if "questions" in fresh:
+        return [q for texts in fresh["questions"].values() for q in texts]
+    return [str(m["text"]) for m in fresh.get("messages") or []]
+
+
+def _fresh_verdicts(fresh: list[str], seen: list[str]) -> list[bool]:
+    """Whether to keep each folded fresh item, in order.
+
+    An item goes if it is empty, if it (nearly) repeats anything ``seen``, or if it nearly
+    repeats an earlier fresh item that was kept.
+    """
+    near_seen = set(seen) | near_repeats(fresh, seen)
+    earlier: dict[int, list[int]] = {}
+    for row, column in near_repeat_pairs(fresh, fresh):
+        if column < row:
+            earlier.setdefault(row, []).append(column)
+    kept: set[int] = set()
+    for index, folded in enumerate(fresh):
+        if folded and folded not in near_seen and not kept.intersection(earlier.get(index, ())):
+            kept.add(index)
+    return [index in kept for index in range(len(fresh))]
+
+
 def freeze(
     incoming: Path, data: Path, knowledge: Path, note: str, today: dt.date | None = None
 ) -> list[str]:
@@ -139,23 +164,14 @@ def freeze(
             raise ValueError(f"{target} exists: retire it first (python -m bot.training retire)")
     seen_files = [*data.glob("*/*.yaml"), *knowledge.glob("*.yaml"), *knowledge.glob("*/*.yaml")]
     seen = sorted({fold(t) for path in seen_files for t in text_values(_load(path)) if fold(t)})
-    kept_so_far: list[str] = []
+    freshes = [(target, _load(source)) for target, source in pairs]
+    verdicts = iter(_fresh_verdicts([fold(t) for _, f in freshes for t in _items(f)], seen))
 
-    def keep(text: str) -> bool:
-        folded = fold(text)
-        if not folded or folded in seen or folded in kept_so_far:
-            return False  # an emoji-only message folds to "", as others before it did
-        for others in (seen, kept_so_far):
-            if others and process.extractOne(
-                folded, others, scorer=fuzz.token_sort_ratio, score_cutoff=NEAR_DUPLICATE
-            ):
-                return False
-        kept_so_far.append(folded)
-        return True
+    def keep(_text: str) -> bool:
+        return next(verdicts)  # asked in the order _items lists them
 
     report = []
-    for target, source in pairs:
-        fresh = _load(source)
+    for target, fresh in freshes:
         if "questions" in fresh:
             groups = {
                 label: [q for q in texts if keep(q)] for label, texts in fresh["questions"].items()

@@ -11,19 +11,44 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.training.corpus import Labelled, fold
 
 SEED = "ketamine-bot-2026-11-30"
 SHARES = (("train", 0.6), ("dev", 0.2), ("test", 0.2))
-NEAR_DUPLICATE = 88.0  # token_set_ratio at which two messages count as one wording
+NEAR_DUPLICATE = 88  # token_sort_ratio at which two messages count as one wording
+
+
+def _sorted_words(text: str) -> str:
+    return " ".join(sorted(text.split()))
+
+
+def near_repeat_pairs(texts: Sequence[str], others: Sequence[str]) -> list[tuple[int, int]]:
+    """Index pairs ``(i, j)`` where folded ``texts[i]`` nearly repeats folded ``others[j]``.
+
+    ``token_sort_ratio`` is ``ratio`` on sorted words: sorting each text once, not in every
+    comparison, and passing the cut-off (so rapidfuzz skips pairs whose lengths rule it out)
+    makes a 2,000 by 9,000 comparison take under a second instead of several.
+    """
+    if not texts or not others:
+        return []
+    scores = process.cdist(
+        [_sorted_words(text) for text in texts],
+        [_sorted_words(text) for text in others],
+        scorer=fuzz.ratio,
+        score_cutoff=NEAR_DUPLICATE,
+        dtype=np.uint8,
+        workers=-1,
+    )
+    rows, columns = scores.nonzero()
+    return list(zip(rows.tolist(), columns.tolist(), strict=True))
 
 
 def near_duplicate_groups(texts: Sequence[str]) -> list[int]:
     """A group number per text; texts that nearly repeat each other share one."""
     folded = [fold(text) for text in texts]
-    scores = process.cdist(folded, folded, scorer=fuzz.token_sort_ratio, workers=-1)
     parent = list(range(len(texts)))
 
     def root(index: int) -> int:
@@ -32,19 +57,15 @@ def near_duplicate_groups(texts: Sequence[str]) -> list[int]:
             index = parent[index]
         return index
 
-    for row in range(len(texts)):
-        for column in range(row + 1, len(texts)):
-            if scores[row, column] >= NEAR_DUPLICATE:
-                parent[root(column)] = root(row)
+    for row, column in near_repeat_pairs(folded, folded):
+        if row < column:
+            parent[root(column)] = root(row)
     return [root(index) for index in range(len(texts))]
 
 
 def near_repeats(texts: Sequence[str], others: Sequence[str]) -> set[str]:
     """The folded ``texts`` that nearly repeat one of the folded ``others``."""
-    if not texts or not others:
-        return set()
-    scores = process.cdist(texts, others, scorer=fuzz.token_sort_ratio, workers=-1)
-    return {texts[row] for row in (scores >= NEAR_DUPLICATE).any(axis=1).nonzero()[0]}
+    return {texts[row] for row, _ in near_repeat_pairs(texts, others)}
 
 
 def assign(text: str, seed: str = SEED) -> str:

@@ -35,6 +35,7 @@ from bot.core.detector import BLEND, blend
 from bot.core.encoder import SentenceEncoder
 from bot.evaluation import load_cases
 from bot.knowledge.models import ENCODER_FILE, TOKENIZER_FILE, corpus_digest
+from bot.knowledge.yamlfile import load_data
 from bot.training.corpus import Labelled, read_split
 from bot.training.finetune import (
     Recipe,
@@ -218,14 +219,12 @@ def held_out_scores(
 
 def knowledge_wordings(repository: Path) -> list[str]:
     """Every question and phrasing in ``knowledge/``: ordinary questions, never a crisis."""
-    import yaml
-
     knowledge = repository / "knowledge"
     wordings: list[str] = []
     for path in [*sorted((knowledge / "entries").glob("*.yaml")), knowledge / "not-covered.yaml"]:
         if not path.exists():
             continue
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = load_data(path)
         for item in document.get("entries", []) + document.get("topics", []):
             wordings += [item.get("question", ""), *item.get("phrasings", [])]
     return [wording for wording in wordings if wording]
