@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,37 @@ from tests.network_guard import loopback_only
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE_DIR = ROOT / "knowledge"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each pytest-xdist worker gets a PostgreSQL database of its own.
+
+    The PostgreSQL tests drop and create the bot's tables; two workers on one database would
+    drop each other's tables mid-test. Runs before any test module reads the variable.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("TEST_DATABASE_URL")
+    if worker and url:
+        os.environ["TEST_DATABASE_URL"] = _database_of_its_own(url, worker)
+
+
+def _database_of_its_own(url: str, worker: str) -> str:
+    from sqlalchemy import create_engine, make_url, text
+
+    from bot.storage.config import database_url
+
+    own = make_url(url).set(database=f"{make_url(url).database}_{worker}")
+    engine = create_engine(database_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+            ).first()
+            if found is None:
+                connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+    finally:
+        engine.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 @pytest.fixture(autouse=True, scope="session")
