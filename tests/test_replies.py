@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -120,6 +121,21 @@ def test_off_topic_gets_fallback_that_says_what_the_bot_covers(
         [knowledge.replies.fallback_title, knowledge.replies.fallback, knowledge.replies.disclaimer]
     )
     assert "/ketamine-sources" in reply.text
+
+
+@pytest.mark.parametrize(
+    "question", ["best recipe for banana pancakes", "what time does the hardware store close"]
+)
+def test_off_topic_that_scores_by_meaning_alone_gets_no_did_you_mean(
+    responder: Responder, knowledge: KnowledgeBase, question: str
+):
+    reply = responder.respond(question)
+    assert reply.kind is ReplyKind.FALLBACK
+    # by meaning it scores like a vague question; only the shared-words floor says no
+    assert reply.score is not None and reply.score >= knowledge.matching.clarify_at
+    no_floor = knowledge.matching.model_copy(update={"clarify_words_at": 0})
+    ungated = Responder(dataclasses.replace(knowledge, matching=no_floor)).respond(question)
+    assert ungated.kind is ReplyKind.CLARIFY
 
 
 def test_vague_question_gets_up_to_three_suggestions(responder: Responder):

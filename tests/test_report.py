@@ -82,8 +82,8 @@ def seed(store: Store, knowledge: KnowledgeBase, clock: FakeClock | None = None)
     ask("Is ketamine legal in Canada", "not_covered")
     ask("I want to end my life tonight", "crisis")
     day(0)
-    ask("tell me more", "clarify")
-    ask(SCRIPT, "clarify")
+    ask("ketamine", "clarify")
+    ask(SCRIPT, "fallback")  # cats: off-topic, no words shared with an entry
     ask("how much ketamine should I take for my flashbacks", "advice")
     for member, helpful in (("U1", True), ("U2", False), ("U3", True), ("U3", False)):
         store.vote(member=member, message_ref="C1/1.0", entry_id="ketamine-speed", helpful=helpful)
@@ -147,7 +147,7 @@ def test_the_html_page_shows_entries_votes_stale_entries_queue_and_chart(
         '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="220" viewBox="0 0 640 220" '
         'role="img" aria-label="Questions per day by reply kind, 2026-02-24 to 2026-03-02">'
     ) in page
-    assert page.count("<rect ") == 6
+    assert page.count("<rect ") == 7
     for fragment in (
         '<rect x="385.1" y="57.0" width="68.1" height="135.0" fill="#009E73">'
         "<title>2026-02-28 · answer: 3</title></rect>",
@@ -157,8 +157,10 @@ def test_the_html_page_shows_entries_votes_stale_entries_queue_and_chart(
         "<title>2026-03-01 · crisis: 1</title></rect>",
         '<rect x="470.2" y="12.0" width="68.1" height="90.0" fill="#F0E442">'
         "<title>2026-03-01 · not_covered: 2</title></rect>",
-        '<rect x="555.4" y="102.0" width="68.1" height="90.0" fill="#56B4E9">'
-        "<title>2026-03-02 · clarify: 2</title></rect>",
+        '<rect x="555.4" y="147.0" width="68.1" height="45.0" fill="#56B4E9">'
+        "<title>2026-03-02 · clarify: 1</title></rect>",
+        '<rect x="555.4" y="102.0" width="68.1" height="45.0" fill="#E69F00">'
+        "<title>2026-03-02 · fallback: 1</title></rect>",
         '<rect x="555.4" y="57.0" width="68.1" height="45.0" fill="#CC79A7">'
         "<title>2026-03-02 · advice: 1</title></rect>",
         '<text x="32" y="16" text-anchor="end">4</text>',
@@ -185,11 +187,11 @@ def test_the_markdown_report_has_the_same_figures(seeded_store, seeded_knowledge
 
     for fragment in (
         "# Knowledge report\n",
-        "## Questions per day (last 7 days)\n\n| Day | answer | clarify | crisis | advice | "
-        "not_covered | Total |\n|---|---:|---:|---:|---:|---:|---:|\n"
-        "| 2026-02-28 | 3 | 0 | 0 | 0 | 0 | 3 |\n"
-        "| 2026-03-01 | 1 | 0 | 1 | 0 | 2 | 4 |\n"
-        "| 2026-03-02 | 0 | 2 | 0 | 1 | 0 | 3 |\n\n"
+        "## Questions per day (last 7 days)\n\n| Day | answer | clarify | fallback | crisis | "
+        "advice | not_covered | Total |\n|---|---:|---:|---:|---:|---:|---:|---:|\n"
+        "| 2026-02-28 | 3 | 0 | 0 | 0 | 0 | 0 | 3 |\n"
+        "| 2026-03-01 | 1 | 0 | 0 | 1 | 0 | 2 | 4 |\n"
+        "| 2026-03-02 | 0 | 1 | 1 | 0 | 1 | 0 | 3 |\n\n"
         "10 questions; days without questions are left out.",
         "| 2 | 1 | Is ketamine legal in Canada |",
         "| 1 | 1 | &lt;script&gt;alert(1)&lt;/script&gt; &amp; does it help cats? |",

@@ -211,14 +211,17 @@ class Responder:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _rank(self, normalized: str, vectors: np.ndarray) -> list[Match]:
-        """Entries by a blend of shared words (rapidfuzz) and shared meaning (vectors)."""
+    def _rank(self, normalized: str, vectors: np.ndarray) -> tuple[list[Match], dict[str, float]]:
+        """The best entries by shared words (rapidfuzz) blended with shared meaning (vectors).
+
+        Also each candidate's shared-words score alone: a "did you mean" needs some.
+        """
         settings = self.knowledge.matching
         share = settings.semantic_share
         lexical = self._matcher.rank(normalized, CANDIDATES)
-        if self._semantic is None or not len(vectors) or share == 0:
-            return lexical[: settings.max_suggestions + 1]
         words = {match.entry_id: match.score for match in lexical}
+        if self._semantic is None or not len(vectors) or share == 0:
+            return lexical[: settings.max_suggestions + 1], words
         meaning = self._semantic.scores(vectors[0], words, CANDIDATES)
         # A question that says little ("ketamine") is close in meaning to many wordings:
         # the less it says, the more its score rests on shared words alone.
@@ -228,11 +231,11 @@ class Responder:
             for owner, score in meaning.items()
         ]
         blended.sort(key=lambda match: match.score, reverse=True)
-        return blended[: settings.max_suggestions + 1]
+        return blended[: settings.max_suggestions + 1], words
 
     def _match(self, message: str, normalized: str, vectors: np.ndarray) -> Reply:
         settings = self.knowledge.matching
-        ranked = self._rank(normalized, vectors)
+        ranked, words = self._rank(normalized, vectors)
         best = ranked[0] if ranked else None
         if best is not None:
             lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
@@ -241,7 +244,11 @@ class Responder:
                 if best.entry_id in self.knowledge.not_covered:
                     return self.not_covered(best.entry_id, message, best.score)
                 return self.answer(best.entry_id, message, best.score)
-        if best is not None and best.score >= settings.clarify_at:
+        if (
+            best is not None
+            and best.score >= settings.clarify_at
+            and words.get(best.entry_id, 0.0) >= settings.clarify_words_at
+        ):
             replies = self.knowledge.replies
             suggestions = tuple(
                 Suggestion(match.entry_id, self._questions[match.entry_id])

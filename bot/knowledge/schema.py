@@ -298,6 +298,9 @@ class Matching(Strict):
     clear_lead_at: float = Field(default=37, ge=0, le=100, strict=True)
     clear_lead: float = Field(default=14, ge=0, le=100, strict=True)
     clarify_at: float = Field(default=30, ge=0, le=100, strict=True)
+    # a "did you mean" also needs this many points of shared words with the best entry: by
+    # meaning alone an off-topic question ("banana pancakes") scores like a vague real one
+    clarify_words_at: float = Field(default=0, ge=0, le=100, strict=True)
     max_suggestions: int = Field(default=3, ge=1, le=5, strict=True)
     # how much of the score comes from meaning (sentence vectors) rather than shared words
     semantic_share: float = Field(default=0.0, ge=0, le=1, strict=True)
