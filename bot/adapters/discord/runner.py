@@ -54,7 +54,26 @@ def bot_intents() -> discord.Intents:
     return intents
 
 
-class ShardedBot(commands.AutoShardedBot):
+class _NoEventsOnceClosed:
+    """Drop gateway events that arrive after ``close()``.
+
+    discord.py forgets its event loop when it closes, so a late event cannot be scheduled:
+    the "ready" it holds back while servers load (``guild_ready_timeout``), if the bot is
+    stopped within those seconds, raised AttributeError in discord.py's own task and left
+    its handler's coroutine unawaited. Overrides ``dispatch``, a public method; one check
+    per event.
+    """
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if not self.is_closed():  # type: ignore[attr-defined]
+            super().dispatch(event_name, *args, **kwargs)  # type: ignore[misc]
+
+
+class StandaloneBot(_NoEventsOnceClosed, commands.Bot):
+    """The bot ``ketamine-bot run discord`` runs in one process and one shard."""
+
+
+class ShardedBot(_NoEventsOnceClosed, commands.AutoShardedBot):
     """``AutoShardedBot`` that identifies its shards as fast as Discord allows, no faster.
 
     discord.py waits 5 s before every IDENTIFY but the first. Discord allows one per
@@ -125,7 +144,7 @@ def build_bot(settings: DiscordSettings, **options: Any) -> commands.Bot:
     if hasattr(discord.VoiceClient, "warn_dave"):
         discord.VoiceClient.warn_dave = False
     sharded = settings.sharded or options.get("shard_count") is not None
-    bot_class = ShardedBot if sharded else commands.Bot
+    bot_class = ShardedBot if sharded else StandaloneBot
     bot = bot_class(
         command_prefix=commands.when_mentioned,
         help_command=None,
