@@ -36,7 +36,8 @@ def _database_of_its_own(url: str, worker: str) -> str:
 
     from bot.storage.config import database_url
 
-    own = make_url(url).set(database=f"{make_url(url).database}_{worker}")
+    shared = make_url(url)
+    own = shared.set(database=f"{shared.database}_{worker}")
     engine = create_engine(database_url(url), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:

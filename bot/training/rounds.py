@@ -42,10 +42,6 @@ def text_values(node: object) -> list[str]:
     return []
 
 
-def _load(path: Path) -> dict[str, object]:
-    return load_data(path)
-
-
 def _questions_body(groups: dict[str, list[str]]) -> str:
     """A questions file's body: labels as mapping keys, one double-quoted question a line."""
     return "questions:\n" + "\n".join(
@@ -83,7 +79,7 @@ def retire(data: Path, note: str, today: dt.date | None = None) -> list[str]:
         frozen, retired = data / frozen_name, data / retired_name
         if not frozen.is_file():
             continue
-        old, new = _load(retired) if retired.is_file() else {}, _load(frozen)
+        old, new = load_data(retired) if retired.is_file() else {}, load_data(frozen)
         if "questions" in new:
             groups = {label: list(texts) for label, texts in (old.get("questions") or {}).items()}
             for label, texts in new["questions"].items():
@@ -163,24 +159,22 @@ def freeze(
         if target.exists():
             raise ValueError(f"{target} exists: retire it first (python -m bot.training retire)")
     seen_files = [*data.glob("*/*.yaml"), *knowledge.glob("*.yaml"), *knowledge.glob("*/*.yaml")]
-    seen = sorted({fold(t) for path in seen_files for t in text_values(_load(path)) if fold(t)})
-    freshes = [(target, _load(source)) for target, source in pairs]
+    seen = sorted({fold(t) for path in seen_files for t in text_values(load_data(path)) if fold(t)})
+    freshes = [(target, load_data(source)) for target, source in pairs]
+    # one verdict per item, consumed below in the order _items lists them
     verdicts = iter(_fresh_verdicts([fold(t) for _, f in freshes for t in _items(f)], seen))
-
-    def keep(_text: str) -> bool:
-        return next(verdicts)  # asked in the order _items lists them
-
     report = []
     for target, fresh in freshes:
         if "questions" in fresh:
             groups = {
-                label: [q for q in texts if keep(q)] for label, texts in fresh["questions"].items()
+                label: [q for q in texts if next(verdicts)]
+                for label, texts in fresh["questions"].items()
             }
             total = sum(map(len, fresh["questions"].values()))
             written = sum(map(len, groups.values()))
             body = _questions_body(groups)
         else:
-            messages = [m for m in fresh.get("messages") or [] if keep(str(m["text"]))]
+            messages = [m for m in fresh.get("messages") or [] if next(verdicts)]
             total, written = len(fresh.get("messages") or []), len(messages)
             body = _messages_body(messages)
         header = _comment(
