@@ -173,6 +173,11 @@ TASKS = (
         borrowed_negatives=("chitchat", "gibberish", "idiom", "grief", "logistics"),
         held_out=("retired-test",),
         ordinary_flagged=0.01,
+        # 98.5% on the held-out sets, not 97%: each fresh round has kept fewer advice
+        # questions than the retired sets did at the same band (the sixth: 87.3% at a band
+        # that kept 97.1% of the retired ones), while the retired general questions stay
+        # near 0% flagged down to far lower bands (0.3% at 0.395, 2026-12-01).
+        held_out_recall=0.985,
     ),
 )
 
