@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check the knowledge base; exit 1 on problems")
     validate.add_argument("directory", nargs="?", type=Path, help="folder to check")
+    validate.add_argument(
+        "--routes",
+        action="store_true",
+        help="also ask every wording and list those that get another reply (about a minute)",
+    )
     _knowledge_option(validate)
 
     evaluate = commands.add_parser("evaluate", help="score the bot on labelled sets")
@@ -154,6 +159,16 @@ def _validate(args: argparse.Namespace) -> int:
             print(problem)
         print(f"{len(error.problems)} problem(s) found in {directory}", file=sys.stderr)
         return EXIT_PROBLEMS
+    if args.routes:
+        from bot.core.responder import Responder
+        from bot.core.routes import route_problems
+
+        problems = route_problems(Responder(knowledge), directory)
+        for problem in problems:
+            print(problem)
+        if problems:
+            print(f"{len(problems)} wording(s) lead elsewhere in {directory}", file=sys.stderr)
+            return EXIT_PROBLEMS
     print(
         f"{directory}: OK — {len(knowledge.entries)} entries, {len(knowledge.sources)} sources, "
         f"version {knowledge.version}"

@@ -104,6 +104,26 @@ def test_validate_ok_and_broken(tmp_path: Path):
     assert "Traceback" not in result.stderr
 
 
+def test_validate_routes_names_a_phrasing_that_leads_elsewhere(tmp_path: Path):
+    """A personal medical question filed as a phrasing is taken by the advice screen."""
+    edited = tmp_path / "kb"
+    subprocess.run(["cp", "-r", str(KNOWLEDGE_DIR), str(edited)], check=True)
+    path = edited / "entries" / "ptsd.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    after = lines.index("      - explain ptsd to me like im five\n") + 1
+    lines.insert(after, "      - should i stop my zoloft before my first infusion next week\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    assert run("validate", str(edited)).returncode == 0  # sound YAML: only asking shows it
+    result = run("validate", "--routes", str(edited))
+    assert result.returncode == 1
+    assert result.stdout == (
+        f"{path}:{after + 1}: 'should i stop my zoloft before my first infusion next week'"
+        " (ptsd-what-is-it) gets advice stopping-medicines, not its own reply;"
+        " reword it, or move it where it leads\n"
+    )
+    assert result.stderr == f"1 wording(s) lead elsewhere in {edited}\n"
+
+
 @pytest.mark.parametrize("how", ["option", "environment"])
 def test_a_missing_knowledge_base_is_a_clear_error_not_a_traceback(tmp_path: Path, how: str):
     missing = tmp_path / "nowhere"
