@@ -57,6 +57,18 @@ def test_an_unclosed_quote_is_reported_where_it_opens_not_at_the_end(kb_copy: Pa
     ]
 
 
+def test_an_unclosed_quote_before_other_quotes_is_still_reported_where_it_opens(kb_copy: Path):
+    """PyYAML reads on to the next quote in the file and fails lines later, on a key."""
+    path = kb_copy / "entries" / "risks.yaml"
+    opened = '      - "does ketamine cause raised blood pressure, and how long does that last'
+    replace(path, opened + '"\n', opened + "\n")
+    line = line_of(path, opened)
+    assert '"' in path.read_text(encoding="utf-8").splitlines()[line]  # a quote follows
+    assert problems_for(kb_copy) == [
+        f"risks.yaml:{line}: YAML syntax error: a quote on this line is never closed"
+    ]
+
+
 def test_a_tab_is_reported_on_its_own_line(kb_copy: Path):
     path = kb_copy / "settings.yaml"
     replace(path, "  cooldown_seconds: 3", "\tcooldown_seconds: 3")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,13 +127,39 @@ _LEFT_OPEN = {
 }
 
 
-def _syntax_problem(label: str, error: yaml.MarkedYAMLError) -> Problem:
+# A value that opens a quote, and the start of the next item or key: a quote never closed on
+# its line. (PyYAML reads on to the next quote in the file and fails somewhere after it.)
+_OPENS_QUOTE = re.compile(r"""^\s*(?:-\s+(?:[\w-]+:\s+)?|[\w-]+:\s+)(["'])(.*)$""")
+_NEXT_ITEM = re.compile(r"^\s*(?:-\s|[\w-]+:(?:\s|$)|#)")
+
+
+def _unclosed_quote(lines: list[str], before: int) -> int | None:
+    """The first line (1-based, up to ``before``) whose quoted value is never closed on it."""
+    for index, line in enumerate(lines[:before]):
+        found = _OPENS_QUOTE.match(line)
+        if found is None:
+            continue
+        quote, rest = found.groups()
+        closing = rest.replace("\\\\", "").replace(f"\\{quote}", "") if quote == '"' else rest
+        if closing.count(quote) % 2 == 1:
+            continue  # closed on this line (an odd count of what follows the opening one)
+        following = next((text for text in lines[index + 1 :] if text.strip()), "")
+        if _NEXT_ITEM.match(following):
+            return index + 1
+    return None
+
+
+def _syntax_problem(label: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
     """The line to fix: where a bracket or quote was left open, else where parsing failed."""
     left_open = _LEFT_OPEN.get(error.context or "")
     if left_open is not None and error.context_mark is not None:
         return Problem(label, error.context_mark.line + 1, f"YAML syntax error: {left_open}")
     mark = error.problem_mark or error.context_mark
     line = mark.line + 1 if mark is not None else 1
+    opened = _unclosed_quote(text.splitlines(), line)
+    if opened is not None:
+        never_closed = _LEFT_OPEN["while scanning a quoted scalar"]
+        return Problem(label, opened, f"YAML syntax error: {never_closed}")
     return Problem(label, line, f"YAML syntax error: {error.problem or error}")
 
 
@@ -149,7 +176,7 @@ def read_yaml(path: Path, label: str) -> tuple[YamlDocument | None, list[Problem
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as error:
-        return None, [_syntax_problem(label, error)]
+        return None, [_syntax_problem(label, error, text)]
     except yaml.YAMLError as error:
         return None, [Problem(label, 1, f"YAML syntax error: {error}")]
     finally:
