@@ -23,7 +23,12 @@ def load_data(path: Path) -> Any:
 
     For the labelled corpora: at 10,000 messages the pure-Python loader takes seconds a file.
     """
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+    return parse_data(path.read_text(encoding="utf-8"))
+
+
+def parse_data(text: str) -> Any:
+    """``load_data`` for text not yet written to a file (``{}`` when empty)."""
+    return yaml.load(text, Loader=_Loader) or {}
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,7 @@ import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
-import yaml
-
-from bot.knowledge.yamlfile import load_data
+from bot.knowledge.yamlfile import load_data, parse_data
 from bot.training.corpus import fold
 from bot.training.split import near_repeat_pairs, near_repeats
 
@@ -95,13 +93,13 @@ def retire(data: Path, note: str, today: dt.date | None = None) -> list[str]:
             expected = sum(map(len, (old.get("questions") or {}).values())) + sum(
                 map(len, new["questions"].values())
             )
-            count = sum(map(len, (yaml.safe_load(text)["questions"]).values()))
+            count = sum(map(len, parse_data(text)["questions"].values()))
         else:
             body = ("\n" + frozen.read_text(encoding="utf-8")).partition("\nmessages:\n")[2]
             before = retired.read_text(encoding="utf-8") if retired.is_file() else "messages:\n"
             text = before.rstrip("\n") + "\n" + header + body
             expected = len(old.get("messages") or []) + len(new.get("messages") or [])
-            count = len(yaml.safe_load(text)["messages"])
+            count = len(parse_data(text)["messages"])
         if count != expected:
             raise ValueError(f"{retired_name} would hold {count} items, not {expected}")
         writes[retired] = (frozen, text)
