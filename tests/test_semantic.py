@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
 from bot.core import semantic
+from bot.core.encoder import SentenceEncoder
+from bot.core.reply import ReplyKind
+from bot.core.responder import Responder
 from bot.core.semantic import SemanticIndex
+from bot.knowledge.base import KnowledgeBase
 
 
 def _base(owners: int, seed: int = 3) -> tuple[list[str], np.ndarray]:
@@ -77,3 +83,37 @@ def test_the_vector_cache_names_its_format_and_never_reads_an_older_file(tmp_pat
     again = _CountingEncoder()
     semantic.VectorCache(asked).vectors(["what is ketamine"], again)
     assert again.encoded == []  # its own file is read back
+
+
+class _CountingShipped:
+    """The shipped encoder, counting the texts it is asked to encode one by one."""
+
+    def __init__(self, inner: SentenceEncoder) -> None:
+        self.inner = inner
+        self.encoded: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.encoded += texts
+        return self.inner.encode(texts)
+
+    def encode_many(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        return self.inner.encode_many(texts, batch_size)
+
+
+def test_a_knowledge_wording_is_not_encoded_twice_and_gets_the_same_reply(
+    knowledge: KnowledgeBase, responder: Responder
+):
+    counting = _CountingShipped(responder.encoder)
+    reused = Responder(knowledge, encoder=counting)  # type: ignore[arg-type]
+    entry = knowledge.entries["study-dose"]
+    wording = entry.phrasings[0]
+    reply = reused.respond(wording)
+    assert counting.encoded == []  # its vector came from the index
+    assert (reply.kind, reply.entry_id) == (ReplyKind.ANSWER, "study-dose")
+    fresh = Responder(knowledge, encoder=counting)  # type: ignore[arg-type]
+    fresh._known_vectors = {}
+    again = fresh.respond(wording)  # a fresh pass through the model: the same reply
+    assert (again.kind, again.entry_id, again.body) == (reply.kind, reply.entry_id, reply.body)
+    assert counting.encoded == [wording]
+    reused.respond("what dose of ketamine did the clinic give, roughly")
+    assert counting.encoded[-1] == "what dose of ketamine did the clinic give, roughly"

@@ -56,13 +56,18 @@ class Responder:
         matchable = [*knowledge.entries.values(), *knowledge.not_covered.values()]
         self._matcher = Matcher(matchable, canonicalizer)
         self._semantic: SemanticIndex | None = None
+        self._known_vectors: dict[str, np.ndarray] = {}
         if knowledge.matching.semantic_share > 0:
             sha = knowledge.detectors["crisis"].encoder.sha256
             cache = VectorCache(cache_dir() / f"wordings-{sha[:16]}.npz")
             wordings = [
                 (item.id, text) for item in matchable for text in (item.question, *item.phrasings)
             ]
-            self._semantic = SemanticIndex.build(wordings, self.encoder, cache)
+            vectors = cache.vectors([text for _, text in wordings], self.encoder)
+            self._semantic = SemanticIndex([owner for owner, _ in wordings], vectors)
+            self._known_vectors = {
+                text: row for (_, text), row in zip(wordings, vectors, strict=True)
+            }
         known_words = {
             word
             for entry in knowledge.entries.values()
@@ -85,9 +90,22 @@ class Responder:
         """Encode the message and run the safety screen: every message, whatever it holds."""
         normalized = normalize(message)
         windows = encoder_windows(message)
-        vectors = self.encoder.encode(windows)
+        vectors = self._vectors(windows)
         verdict = self._safety.check(normalized, windows, vectors)
         return Screened(message, normalized, vectors, verdict)
+
+    def _vectors(self, windows: list[str]) -> np.ndarray:
+        """The windows' sentence vectors; a knowledge wording's is taken from the index.
+
+        The index encoded each wording on its own with this same encoder (kept as float16,
+        within 1e-4 of a fresh pass). Every message that equals a wording takes this path,
+        a member's as well as ``validate --routes``', so the routes check still sees
+        exactly what a member would get, and asking every wording costs no second pass.
+        """
+        known = [self._known_vectors.get(window) for window in windows]
+        if known and all(vector is not None for vector in known):
+            return np.stack(known)
+        return self.encoder.encode(windows)
 
     def finish(self, screened: Screened) -> Reply:
         """The reply for a screened message: safety replies first, then the knowledge base."""

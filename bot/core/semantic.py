@@ -27,7 +27,7 @@ CACHE_FORMAT = 1  # keys: sha256 of the text (32 hex); vectors: float16 rows. Bu
 
 
 class Encoder(Protocol):
-    """What the index needs from ``SentenceEncoder``."""
+    """What the vector cache needs from ``SentenceEncoder``."""
 
     def encode_many(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Unit-length vectors, one row per text."""
@@ -149,15 +149,6 @@ class SemanticIndex:
             sums = np.add.reduceat(vectors, self._starts, axis=0)
             norms = np.linalg.norm(sums, axis=1, keepdims=True)
             self._centroids = (sums / np.maximum(norms, 1e-12)).astype(np.float32)
-
-    @classmethod
-    def build(
-        cls, wordings: Iterable[tuple[str, str]], encoder: Encoder, cache: VectorCache
-    ) -> SemanticIndex:
-        """Index ``(owner id, wording)`` pairs."""
-        pairs = list(wordings)
-        vectors = cache.vectors([text for _, text in pairs], encoder)
-        return cls([owner for owner, _ in pairs], vectors)
 
     def scores(self, query: np.ndarray, candidates: Iterable[str], top: int) -> dict[str, float]:
         """Best cosine (times 100, never below 0) for ``candidates`` and the ``top`` closest.
