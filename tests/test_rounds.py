@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.training.rounds import freeze, retire
+from bot.training.rounds import freeze, retire, retired_rounds
 
 DAY = dt.date(2026, 12, 1)
 
@@ -95,3 +95,19 @@ def test_freeze_refuses_to_overwrite_a_frozen_set(tmp_path: Path):
     with pytest.raises(ValueError, match="retire it first"):
         freeze(incoming, data, tmp_path / "knowledge", "note", DAY)
     assert _texts(data / "advice/test.yaml") == ["still frozen"]
+
+
+def test_a_retired_file_is_cut_back_into_the_rounds_it_was_built_from(tmp_path: Path):
+    data = tmp_path / "data"
+    _messages(data / "safety/retired-test.yaml", "first a", "first b", header="# retired\n")
+    _messages(data / "safety/test.yaml", "second a")
+    retire(data, "the second round", DAY)
+    _messages(data / "safety/test.yaml", "third a", "third b", "third c")
+    retire(data, "the third round", DAY)
+    rounds = retired_rounds(data / "safety/retired-test.yaml")
+    assert [[m["text"] for m in messages] for messages in rounds] == [
+        ["first a", "first b"],
+        ["second a"],
+        ["third a", "third b", "third c"],
+    ]
+    assert rounds[1][0] == {"text": "second a", "label": "not_crisis", "category": "general"}

@@ -110,6 +110,28 @@ def retire(data: Path, note: str, today: dt.date | None = None) -> list[str]:
     return moved
 
 
+ADDED = "# --- Added "  # the line ``retire`` writes above each round it appends
+
+
+def retired_rounds(path: Path) -> list[list[dict[str, object]]]:
+    """A retired messages file cut back into its rounds, oldest first.
+
+    ``retire`` appends each round whole under its own ``# --- Added`` line, so a band can
+    be checked the way a fresh round meets it: chosen on the other rounds, measured on the
+    one left out (``benchmarks/held_out_rounds.py``).
+    """
+    chunks: list[list[str]] = [[]]
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        if line.startswith(ADDED) and any(not row.startswith("#") for row in chunks[-1]):
+            chunks.append([])
+        chunks[-1].append(line)
+    rounds = []
+    for chunk in chunks:
+        items = "".join(line for line in chunk if line != "messages:\n")
+        rounds.append(list(parse_data("messages:\n" + items).get("messages") or []))
+    return rounds
+
+
 def _items(fresh: dict[str, object]) -> list[str]:
     """A fresh set's questions (label by label) or message texts, in the order written."""
     if "questions" in fresh:

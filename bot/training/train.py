@@ -160,9 +160,14 @@ TASKS = (
         held_out=("retired-test", "retired-everyday"),
         held_out_false_alarms=0.01,
         ordinary_flagged=0.01,
-        # 98% on the held-out sets, the issue's own target: once the fourth round joined
-        # them (2026-12-01), 98.5% there cost 4.6% of their ordinary messages against 2.6%.
-        held_out_recall=0.98,
+        # 98.5% on the held-out sets, so that a fresh round meets the 98%: chosen
+        # on the seven retired rounds, each left out in turn with the band set on the others
+        # (``benchmarks/held_out_rounds.py``, 2026-12-01), 98% kept 97.9% of a left-out
+        # round's crisis messages on average (lowest 96.5%) and 98.5% kept 98.5% (lowest
+        # 97.2%), for 2.65% of its ordinary crisis-split messages flagged against 2.39%
+        # and 1.29% of its everyday ones against 1.09%. The extra ones get a check-in,
+        # not the crisis reply: that band is set apart (``held_out_false_alarms``).
+        held_out_recall=0.985,
     ),
     Task(
         "advice",
