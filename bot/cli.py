@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--routes",
         action="store_true",
-        help="also ask every wording and list those that get another reply (about 20 seconds)",
+        help="also ask every wording and list those that get another reply (about 10 seconds)",
     )
     _knowledge_option(validate)
 
