@@ -75,17 +75,23 @@ def test_freeze_deletes_what_was_seen_before_and_counts_it_in_the_header(tmp_pat
     (incoming / "questions-test.yaml").write_text(
         "questions:\n  study-dose:\n    - what dose did the study use\n"
         "    - how many mg per kg did people get\n"
+        "    - ok so WHAT DOSE did the study use, asking for my mum\n"  # holds the phrasing
+        "    - what dose did they give\n"  # two of its words in a row: fresh
     )
     report = freeze(incoming, data, knowledge, "the fifth round, by a new writer", DAY)
     assert report == [
         f"{data / 'safety/everyday-test.yaml'}: 1 of 4 kept",
-        f"{data / 'questions/test.yaml'}: 1 of 2 kept",
+        f"{data / 'questions/test.yaml'}: 2 of 4 kept",
     ]
     everyday = (data / "safety/everyday-test.yaml").read_text()
     assert everyday.startswith("# FROZEN, written 2026-12-01: the fifth round, by a new writer\n")
     assert "Before any scoring, 3 of 4 written items" in everyday
     assert _texts(data / "safety/everyday-test.yaml") == ["is parking free at the clinic"]
-    assert _texts(data / "questions/test.yaml") == ["how many mg per kg did people get"]
+    assert _texts(data / "questions/test.yaml") == [
+        "how many mg per kg did people get",
+        "what dose did they give",
+    ]
+    assert "or held a knowledge wording, were deleted" in (data / "questions/test.yaml").read_text()
 
 
 def test_freeze_refuses_to_overwrite_a_frozen_set(tmp_path: Path):

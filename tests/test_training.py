@@ -11,7 +11,13 @@ from bot.core.encoder import SentenceEncoder
 from bot.evaluation import load_cases
 from bot.knowledge.models import ENCODER_FILE, TOKENIZER_FILE
 from bot.training.__main__ import add
-from bot.training.corpus import Labelled, read_messages, read_split, write_messages
+from bot.training.corpus import (
+    Labelled,
+    knowledge_wordings,
+    read_messages,
+    read_split,
+    write_messages,
+)
 from bot.training.finetune import Recipe
 from bot.training.train import (
     KNOWLEDGE,
@@ -19,7 +25,6 @@ from bot.training.train import (
     TASKS,
     _detector,
     geometry_anchors,
-    knowledge_wordings,
     task_messages,
 )
 
@@ -29,7 +34,7 @@ ADVICE = next(task for task in TASKS if task.name == "advice")
 
 
 def test_knowledge_wordings_are_every_question_and_phrasing_including_not_covered():
-    wordings = knowledge_wordings(REPOSITORY)
+    wordings = knowledge_wordings(REPOSITORY / "knowledge")
     not_covered = yaml.safe_load((REPOSITORY / "knowledge/not-covered.yaml").read_text())
     first_topic = not_covered["topics"][0]
     assert set(first_topic["phrasings"]) <= set(wordings)
@@ -112,7 +117,7 @@ def test_crisis_band_comes_from_the_held_out_sets_when_there_are_any():
 
 def test_the_heads_learn_no_from_knowledge_wordings_and_crisis_from_every_advice_message():
     crisis = task_messages(CRISIS, REPOSITORY)
-    wordings = knowledge_wordings(REPOSITORY)
+    wordings = knowledge_wordings(REPOSITORY / "knowledge")
     assert [m.text for m in crisis if m.label == KNOWLEDGE] == wordings
     advice_corpus = [
         m.text for split in ("train", "dev") for m in read_split(REPOSITORY / ADVICE.folder, split)
@@ -150,7 +155,7 @@ def test_geometry_anchors_are_matchings_wordings_with_the_shipped_encoders_vecto
     models = REPOSITORY / "knowledge" / "models"
     anchors, vectors = geometry_anchors(REPOSITORY, models)
     questions = {case.text for case in load_cases(REPOSITORY / QUESTIONS)}
-    assert set(anchors) == set(knowledge_wordings(REPOSITORY)) | questions
+    assert set(anchors) == set(knowledge_wordings(REPOSITORY / "knowledge")) | questions
     assert vectors is not None and vectors.shape == (len(anchors), 384)
     encoder = SentenceEncoder(models / ENCODER_FILE, models / TOKENIZER_FILE)
     np.testing.assert_allclose(vectors[:3], encoder.encode(anchors[:3]), atol=1e-5)

@@ -53,3 +53,15 @@ def write_messages(path: Path, header: str, messages: Iterable[Labelled]) -> Non
     )
     comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
     path.write_text(comment + body, encoding="utf-8")
+
+
+def knowledge_wordings(knowledge: Path) -> list[str]:
+    """Every question and phrasing in a knowledge folder: ordinary questions, never a crisis."""
+    wordings: list[str] = []
+    for path in [*sorted((knowledge / "entries").glob("*.yaml")), knowledge / "not-covered.yaml"]:
+        if not path.exists():
+            continue
+        document = load_data(path)
+        for item in document.get("entries", []) + document.get("topics", []):
+            wordings += [item.get("question", ""), *item.get("phrasings", [])]
+    return [wording for wording in wordings if wording]

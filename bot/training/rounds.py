@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bot.knowledge.yamlfile import load_data, parse_data
-from bot.training.corpus import fold
+from bot.training.corpus import fold, knowledge_wordings
 from bot.training.split import near_repeat_pairs, near_repeats
 
 # Each frozen set, the retired file it joins once scored, and what the fresh one is called
@@ -139,13 +139,31 @@ def _items(fresh: dict[str, object]) -> list[str]:
     return [str(m["text"]) for m in fresh.get("messages") or []]
 
 
-def _fresh_verdicts(fresh: list[str], seen: list[str]) -> list[bool]:
+# A knowledge wording of at least this many words standing inside a fresh item gives the
+# matcher that item's answer: as good as a repeat, though no near-repeat check sees it.
+MIN_WORDS_INSIDE = 3
+
+
+def _holds_a_wording(folded: str, wordings: set[str], longest: int) -> bool:
+    """Whether some run of ``MIN_WORDS_INSIDE`` or more of the item's words is a wording."""
+    words = folded.split()
+    return any(
+        " ".join(words[start:end]) in wordings
+        for start in range(len(words))
+        for end in range(start + MIN_WORDS_INSIDE, min(len(words), start + longest) + 1)
+    )
+
+
+def _fresh_verdicts(fresh: list[str], seen: list[str], wordings: set[str]) -> list[bool]:
     """Whether to keep each folded fresh item, in order.
 
-    An item goes if it is empty, if it (nearly) repeats anything ``seen``, or if it nearly
-    repeats an earlier fresh item that was kept.
+    An item goes if it is empty, if it (nearly) repeats anything ``seen``, if a knowledge
+    wording (folded, of ``MIN_WORDS_INSIDE`` words or more) stands inside it, or if it
+    nearly repeats an earlier fresh item that was kept.
     """
+    longest = max((len(wording.split()) for wording in wordings), default=0)
     near_seen = set(seen) | near_repeats(fresh, seen)
+    near_seen |= {item for item in fresh if item and _holds_a_wording(item, wordings, longest)}
     earlier: dict[int, list[int]] = {}
     for row, column in near_repeat_pairs(fresh, fresh):
         if column < row:
@@ -164,7 +182,8 @@ def freeze(
 
     A fresh message that equals or nearly equals (folded; rapidfuzz ``token_sort_ratio`` at
     ``NEAR_DUPLICATE``) anything in ``data`` or ``knowledge``, or an earlier fresh message,
-    is deleted, never reworded; the count goes into the file's header. Refuses to overwrite
+    or that holds a knowledge wording of ``MIN_WORDS_INSIDE`` words or more, is deleted,
+    never reworded; the count goes into the file's header. Refuses to overwrite
     a frozen set: retire it first.
     """
     day = (today or dt.date.today()).isoformat()
@@ -182,7 +201,13 @@ def freeze(
     seen = sorted({fold(t) for path in seen_files for t in text_values(load_data(path)) if fold(t)})
     freshes = [(target, load_data(source)) for target, source in pairs]
     # one verdict per item, consumed below in the order _items lists them
-    verdicts = iter(_fresh_verdicts([fold(t) for _, f in freshes for t in _items(f)], seen))
+    wordings = {
+        folded
+        for wording in knowledge_wordings(knowledge)
+        if len((folded := fold(wording)).split()) >= MIN_WORDS_INSIDE
+    }
+    items = [fold(t) for _, f in freshes for t in _items(f)]
+    verdicts = iter(_fresh_verdicts(items, seen, wordings))
     report = []
     for target, fresh in freshes:
         if "questions" in fresh:
@@ -201,7 +226,8 @@ def freeze(
             f"FROZEN, written {day}: {note}\n"
             "Never tune on it, never train on it, never add to it.\n"
             f"Before any scoring, {total - written} of {total} written items that equalled or "
-            "nearly equalled one seen before (or an earlier one of this round) were deleted, "
+            "nearly equalled one seen before (or an earlier one of this round), or held a "
+            "knowledge wording, were deleted, "
             "not reworded."
         )
         target.parent.mkdir(parents=True, exist_ok=True)

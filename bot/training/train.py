@@ -35,8 +35,7 @@ from bot.core.detector import BLEND, blend
 from bot.core.encoder import SentenceEncoder
 from bot.evaluation import load_cases
 from bot.knowledge.models import ENCODER_FILE, TOKENIZER_FILE, corpus_digest
-from bot.knowledge.yamlfile import load_data
-from bot.training.corpus import Labelled, read_split
+from bot.training.corpus import Labelled, knowledge_wordings, read_split
 from bot.training.finetune import (
     Recipe,
     export_int8,
@@ -211,7 +210,8 @@ def task_messages(task: Task, repository: Path) -> list[Labelled]:
     ]
     if task.ordinary_flagged is not None:
         messages += [
-            Labelled(wording, KNOWLEDGE, KNOWLEDGE) for wording in knowledge_wordings(repository)
+            Labelled(wording, KNOWLEDGE, KNOWLEDGE)
+            for wording in knowledge_wordings(repository / "knowledge")
         ]
     return messages
 
@@ -225,19 +225,6 @@ def held_out_scores(
         return None
     labels = np.array([int(m.label == task.positive) for m in held])
     return score([m.text for m in held]), labels
-
-
-def knowledge_wordings(repository: Path) -> list[str]:
-    """Every question and phrasing in ``knowledge/``: ordinary questions, never a crisis."""
-    knowledge = repository / "knowledge"
-    wordings: list[str] = []
-    for path in [*sorted((knowledge / "entries").glob("*.yaml")), knowledge / "not-covered.yaml"]:
-        if not path.exists():
-            continue
-        document = load_data(path)
-        for item in document.get("entries", []) + document.get("topics", []):
-            wordings += [item.get("question", ""), *item.get("phrasings", [])]
-    return [wording for wording in wordings if wording]
 
 
 def threshold_for_recall(scores: np.ndarray, labels: np.ndarray, recall: float) -> float:
@@ -405,7 +392,7 @@ def geometry_anchors(repository: Path, models: Path) -> tuple[list[str], np.ndar
     if not (encoder_path.is_file() and tokenizer_path.is_file()):
         return [], None
     questions = [case.text for case in load_cases(repository / QUESTIONS)]
-    anchors = sorted({*knowledge_wordings(repository), *questions})
+    anchors = sorted({*knowledge_wordings(repository / "knowledge"), *questions})
     return anchors, SentenceEncoder(encoder_path, tokenizer_path).encode_many(anchors)
 
 
