@@ -69,7 +69,7 @@ def main() -> None:
         responder.knowledge = dataclasses.replace(
             knowledge, matching=knowledge.matching.model_copy(update={"semantic_share": share})
         )
-        ranks = [responder._rank(s.normalized, s.vectors)[0] for s in screened]
+        ranks = [responder._rank(s.normalized, s.vectors).blended for s in screened]
         shipped = base.matching
         grid = itertools.product(
             range(40, 80, 2), range(30, 70, 4), (6, 10, 14, 18), range(25, 60, 5)

@@ -19,6 +19,7 @@ from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.knowledge.models import REFIT, RETRAIN
 from bot.knowledge.schema import NgramHead
 from bot.training.__main__ import main as training_main
+from bot.training.answers import QUESTION_FILES
 from bot.training.corpus import read_messages, write_messages
 from bot.training.train import (
     TASKS,
@@ -178,7 +179,7 @@ DEPENDS_ON = "tests/data/advice, tests/data/questions, tests/data/safety"
 def _checkout(tmp_path: Path) -> Path:
     """The knowledge base and the corpora it was trained on, laid out as in the repository."""
     shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
-    for name in {name for task in TASKS for name in task_files(task)}:
+    for name in {name for task in TASKS for name in task_files(task)} | set(QUESTION_FILES):
         target = tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, target)
@@ -205,7 +206,8 @@ def test_validate_fails_when_the_corpus_changed_and_the_model_was_not_retrained(
 def test_both_detectors_go_stale_when_the_member_questions_they_learn_from_change(
     tmp_path: Path,
 ):
-    """Both heads learn "no" from the matching's dev questions (ordinary, chatty ones)."""
+    """Both heads learn "no" from the matching's dev questions (ordinary, chatty ones), and
+    the answer check learns when to answer from them."""
     folder = _checkout(tmp_path)
     assert _validate(folder).returncode == 0
     dev = tmp_path / "tests/data/questions/dev.yaml"
@@ -216,6 +218,7 @@ def test_both_detectors_go_stale_when_the_member_questions_they_learn_from_chang
     assert result.returncode == 1
     for name in ("crisis", "advice"):
         assert f"models/{name}.json:1: {DEPENDS_ON} changed since this model" in result.stdout
+    assert "models/answers.json:1: tests/data/questions changed since this model" in result.stdout
 
 
 def test_refit_brings_a_stale_advice_model_up_to_date_and_leaves_the_rest(tmp_path: Path):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.core.ngrams import NgramModel
-from bot.knowledge.schema import DetectorFile
+from bot.knowledge.schema import DetectorFile, DetectorLayer
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,26 @@ class Layer:
     weights: np.ndarray
     bias: np.ndarray
     activation: str
+
+
+def dense_layers(specs: Sequence[DetectorLayer]) -> list[Layer]:
+    """A trained head's layers, as arrays."""
+    return [
+        Layer(
+            np.asarray(spec.weights, dtype=np.float32),
+            np.asarray(spec.bias, dtype=np.float32),
+            spec.activation,
+        )
+        for spec in specs
+    ]
+
+
+def forward(layers: Sequence[Layer], values: np.ndarray) -> np.ndarray:
+    """The last layer's first output for each row of ``values``."""
+    values = np.atleast_2d(values).astype(np.float32)
+    for layer in layers:
+        values = _activate(values @ layer.weights + layer.bias, layer.activation)
+    return values[:, 0].astype(np.float64)
 
 
 def _activate(values: np.ndarray, activation: str) -> np.ndarray:
@@ -63,22 +83,12 @@ class Detector:
     def __init__(self, spec: DetectorFile) -> None:
         self.spec = spec
         self.thresholds = dict(spec.thresholds)
-        self._layers: Sequence[Layer] = [
-            Layer(
-                np.asarray(layer.weights, dtype=np.float32),
-                np.asarray(layer.bias, dtype=np.float32),
-                layer.activation,
-            )
-            for layer in spec.layers
-        ]
+        self._layers = dense_layers(spec.layers)
         self._ngrams = NgramModel(spec.ngrams) if spec.ngrams is not None else None
 
     def probabilities(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
         """One probability per text (its sentence vector is the same row of ``vectors``)."""
-        values = np.atleast_2d(vectors).astype(np.float32)
-        for layer in self._layers:
-            values = _activate(values @ layer.weights + layer.bias, layer.activation)
-        encoder = values[:, 0].astype(np.float64)
+        encoder = forward(self._layers, vectors)
         if self._ngrams is None:
             return encoder
         ngrams = np.array([self._ngrams.probability(text) for text in texts])

@@ -31,6 +31,8 @@ COMMON_POSTINGS = 1_500  # a word in more phrasings than this only re-scores can
 UNKNOWN_WORD_WEIGHT = 6.0
 LEXICAL_SHARE = 0.5
 ENTRY_SHARE = 0.5
+# The rarity weight of a word in at least half of the entries: log(1 + total / count).
+COMMON_WORD_WEIGHT = math.log(1 + 2)
 INFORMATION_FLOOR = 5.0  # a question must carry this much word weight to score fully
 # A long message (a story, then the question) is scored as if it weighed at most this much,
 # about an eight-word question: otherwise its story words dilute every entry's score and
@@ -79,6 +81,7 @@ class Matcher:
         self._keys: list[str] = []
         self._words: list[frozenset[str]] = []
         self._owners: list[str] = []
+        self._exact: dict[str, str] = {}  # a wording, normalized -> its entry or topic
         entry_words: dict[str, set[str]] = defaultdict(set)
         surface: set[str] = set()  # the words as written, before their endings are folded
         for entry in entries:
@@ -91,6 +94,7 @@ class Matcher:
                     self._keys.append(key)
                     self._words.append(words)
                     self._owners.append(entry.id)
+                    self._exact.setdefault(normalize(wording), entry.id)
                     entry_words[entry.id] |= words
             entry_words[entry.id] |= set(canonicalizer.key(entry.answer).split())
         # Rarity is counted per entry, not per phrasing, so a word an entry repeats in
@@ -168,6 +172,22 @@ class Matcher:
             words - known
         )
         return query, known, weight
+
+    def written_for(self, normalized: str) -> str | None:
+        """The entry or topic that has this very question among its wordings, if any.
+
+        A moderator who files a phrasing under an entry has said what it should get.
+        """
+        return self._exact.get(normalized)
+
+    def says_too_little(self, normalized: str) -> bool:
+        """A bare word most entries use ("ketamine", "ptsd"): it names no one entry.
+
+        Such a message gets a choice of entries, never an answer, however close in meaning
+        one of them comes; a rare bare word ("nmda", "esketamine") still picks its entry.
+        """
+        words = self.query_key(normalized).split()
+        return len(words) == 1 and self._weight.get(words[0], math.inf) <= COMMON_WORD_WEIGHT
 
     def information(self, normalized: str) -> float:
         """How far the question's meaning may steer its score, 0 to 1.

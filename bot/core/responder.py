@@ -13,9 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.core.answer_check import AnswerCheck, candidate_features
 from bot.core.encoder import SentenceEncoder, encoder_for
-from bot.core.matcher import Match, Matcher
+from bot.core.matcher import Matcher
 from bot.core.normalize import encoder_windows, normalize
+from bot.core.ranking import (
+    Ranking,
+    banded_answer,
+    rank,
+    settled_before_check,
+    shares_words,
+)
 from bot.core.reply import OTHER, SUPPORT, Choice, Citation, Reply, ReplyKind, Suggestion
 from bot.core.safety import Concern, SafetyCheck, SafetyVerdict
 from bot.core.semantic import SemanticIndex, VectorCache, cache_dir
@@ -24,7 +32,6 @@ from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.schema import AdviceTopic
 
 AUTOCOMPLETE_LIMIT = 25
-CANDIDATES = 20  # entries each view (words, meaning) puts forward for the blended ranking
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,9 @@ class Responder:
             for text in (entry.question, entry.answer, *entry.phrasings)
             for word in normalize(text).split()
         }
+        self._answer_check = (
+            AnswerCheck(knowledge.answer_check) if knowledge.answer_check is not None else None
+        )
         self._safety = SafetyCheck(knowledge.safety, knowledge.detectors, known_words)
         replies = knowledge.replies
         self._greetings = {normalize(text) for text in replies.greetings}
@@ -229,52 +239,81 @@ class Responder:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _rank(self, normalized: str, vectors: np.ndarray) -> tuple[list[Match], dict[str, float]]:
-        """The best entries by shared words (rapidfuzz) blended with shared meaning (vectors).
+    def _rank(self, normalized: str, vectors: np.ndarray) -> Ranking:
+        """The best entries and topics by shared words blended with shared meaning."""
+        return rank(
+            self._matcher,
+            self._semantic,
+            normalized,
+            vectors,
+            self.knowledge.matching.semantic_share,
+        )
 
-        Also each candidate's shared-words score alone: a "did you mean" needs some.
+    def _answerable(self, ranking: Ranking, normalized: str, vectors: np.ndarray) -> str | None:
+        """The entry to answer with, or ``None`` to offer choices or say it is not covered.
+
+        With a trained answer check, it decides (and may prefer the second-ranked entry);
+        without one, the score bands of ``settings.yaml`` do.
         """
-        settings = self.knowledge.matching
-        share = settings.semantic_share
-        lexical = self._matcher.rank(normalized, CANDIDATES)
-        words = {match.entry_id: match.score for match in lexical}
-        if self._semantic is None or not len(vectors) or share == 0:
-            return lexical[: settings.max_suggestions + 1], words
-        meaning = self._semantic.scores(vectors[0], words, CANDIDATES)
-        # A question that says little ("ketamine") is close in meaning to many wordings:
-        # the less it says, the more its score rests on shared words alone.
-        share *= self._matcher.information(normalized)
-        blended = [
-            Match(owner, (1 - share) * words.get(owner, 0.0) + share * score)
-            for owner, score in meaning.items()
-        ]
-        blended.sort(key=lambda match: match.score, reverse=True)
-        return blended[: settings.max_suggestions + 1], words
+        if self._answer_check is not None:
+            best = self._answer_check.best(*self._candidates(ranking, normalized, vectors))
+            return best[0] if best and best[1] >= self._answer_check.threshold else None
+        return banded_answer(ranking, self.knowledge.matching, self.knowledge.not_covered)
+
+    def _candidates(
+        self, ranking: Ranking, normalized: str, vectors: np.ndarray
+    ) -> tuple[list[str], np.ndarray]:
+        return candidate_features(
+            ranking,
+            self._semantic,
+            vectors[0] if len(vectors) else None,
+            self.knowledge.not_covered,
+            len(normalized.split()),
+        )
+
+    def answer_features(self, message: str) -> tuple[list[str], np.ndarray, str | None, str | None]:
+        """What the answer check reads for ``message``, for training it, not for replies.
+
+        Also where the message goes when that is settled before the check is asked
+        (``settled_before_check``): the check never sees those; and the entry the score
+        bands alone would answer with, to compare the two.
+        """
+        normalized = normalize(message)
+        vectors = self._vectors(encoder_windows(message))
+        ranking = self._rank(normalized, vectors)
+        settled = settled_before_check(
+            self._matcher, ranking, self.knowledge.matching, self.knowledge.not_covered, normalized
+        )
+        banded = banded_answer(ranking, self.knowledge.matching, self.knowledge.not_covered)
+        return *self._candidates(ranking, normalized, vectors), settled, banded
+
+    @property
+    def wording_vectors(self) -> dict[str, np.ndarray]:
+        """Each knowledge wording's sentence vector, as the semantic index holds it."""
+        return self._known_vectors
 
     def _match(self, message: str, normalized: str, vectors: np.ndarray) -> Reply:
         settings = self.knowledge.matching
-        ranked, words = self._rank(normalized, vectors)
-        best = ranked[0] if ranked else None
-        if best is not None:
-            lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
-            clear_winner = best.score >= settings.clear_lead_at and lead >= settings.clear_lead
-            if best.score >= settings.answer_at or clear_winner:
-                if best.entry_id in self.knowledge.not_covered:
-                    return self.not_covered(best.entry_id, message, best.score)
-                return self.answer(best.entry_id, message, best.score)
-        if (
-            best is not None
-            and best.score >= settings.clarify_at
-            and words.get(best.entry_id, 0.0) >= settings.clarify_words_at
-        ):
+        ranking = self._rank(normalized, vectors)
+        best = ranking.blended[0] if ranking.blended else None
+        settled = settled_before_check(
+            self._matcher, ranking, settings, self.knowledge.not_covered, normalized
+        )
+        if settled in self.knowledge.entries:
+            return self.answer(settled, message, best.score if best else None)
+        if settled in self.knowledge.not_covered:
+            return self.not_covered(settled, message, best.score if best else None)
+        answer = None if settled == "" else self._answerable(ranking, normalized, vectors)
+        if answer is not None:
+            score = next(m.score for m in ranking.blended if m.entry_id == answer)
+            return self.answer(answer, message, score)
+        if best is not None and shares_words(ranking, settings):
             replies = self.knowledge.replies
             suggestions = tuple(
                 Suggestion(match.entry_id, self._questions[match.entry_id])
-                for match in ranked[: settings.max_suggestions]
+                for match in ranking.blended[: settings.max_suggestions]
                 if match.score >= settings.clarify_at and match.entry_id in self._questions
             )
-            if best.entry_id in self.knowledge.not_covered:
-                return self.not_covered(best.entry_id, message, best.score)
             return self._reply(
                 message,
                 ReplyKind.CLARIFY,

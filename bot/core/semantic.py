@@ -144,11 +144,23 @@ class SemanticIndex:
         self._starts = np.array(starts, dtype=np.intp)
         self._ends = np.append(self._starts[1:], len(vectors)).astype(np.intp)
         self._rows = {name: row for row, name in enumerate(self._names)}
-        self._centroids: np.ndarray | None = None
-        if len(vectors) > EXACT_ROWS and self._names:
-            sums = np.add.reduceat(vectors, self._starts, axis=0)
+        # Each owner's mean direction: what a large base shortlists by, and what the answer
+        # check compares a question with (all of an entry's wordings, not its nearest one).
+        self._centroids = np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)
+        if self._names:
+            sums = np.add.reduceat(vectors.astype(np.float32), self._starts, axis=0)
             norms = np.linalg.norm(sums, axis=1, keepdims=True)
             self._centroids = (sums / np.maximum(norms, 1e-12)).astype(np.float32)
+        self._shortlist = len(vectors) > EXACT_ROWS
+
+    def to_means(self, query: np.ndarray, owners: Iterable[str]) -> dict[str, float]:
+        """Cosine (times 100) of the question to each owner's mean wording direction."""
+        rows = [self._rows[owner] for owner in owners if owner in self._rows]
+        if not rows:
+            return {}
+        cosines = _times(self._centroids[rows], query.astype(np.float32))
+        pairs = zip(rows, cosines, strict=True)
+        return {self._names[row]: float(cosine) * 100 for row, cosine in pairs}
 
     def scores(self, query: np.ndarray, candidates: Iterable[str], top: int) -> dict[str, float]:
         """Best cosine (times 100, never below 0) for ``candidates`` and the ``top`` closest.
@@ -160,7 +172,7 @@ class SemanticIndex:
             return {}
         query = query.astype(np.float32)
         wanted = {self._rows[name] for name in candidates if name in self._rows}
-        if self._centroids is None:
+        if not self._shortlist:
             cosines = _times(self._vectors, query)
             best = np.maximum.reduceat(cosines, self._starts)
             rows = set(np.argpartition(-best, min(top, len(best) - 1))[:top].tolist())

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.knowledge.schema import (
+    AnswerCheckFile,
     DetectorFile,
     Entry,
     Limits,
@@ -37,6 +38,7 @@ class KnowledgeBase:
     matching: Matching = field(default_factory=Matching)
     limits: Limits = field(default_factory=Limits)
     detectors: dict[str, DetectorFile] = field(default_factory=dict)
+    answer_check: AnswerCheckFile | None = None  # None: the score bands alone decide
     not_covered: dict[str, NotCoveredTopic] = field(default_factory=dict)
 
     def section_of(self, entry_id: str) -> str:

@@ -19,14 +19,17 @@ from bot.knowledge.checks import (
     check_sources,
 )
 from bot.knowledge.models import (
+    ANSWER_CHECK,
     DETECTORS,
     MODELS_FOLDER,
     model_problems,
-    read_detector,
+    read_model,
     stale_training,
 )
 from bot.knowledge.problems import KnowledgeError, Problem
 from bot.knowledge.schema import (
+    AnswerCheckFile,
+    DetectorFile,
     EntryFile,
     NotCoveredFile,
     Replies,
@@ -173,13 +176,22 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     detectors = {}
     for name in DETECTORS:
         path = directory / MODELS_FOLDER / f"{name}.json"
-        detector, problems = read_detector(path, _label(path))
+        detector, problems = read_model(path, _label(path), DetectorFile)
         reader.problems += problems
         if detector is not None:
             reader.digest.update(f"{MODELS_FOLDER}/{name}\0".encode() + path.read_bytes())
             reader.problems += stale_training(detector, directory.parent, _label(path))
             reader.problems += model_problems(detector, directory / MODELS_FOLDER, _label(path))
             detectors[name] = detector
+    answer_check = None
+    answers_path = directory / MODELS_FOLDER / f"{ANSWER_CHECK}.json"
+    if answers_path.is_file():
+        answer_check, problems = read_model(answers_path, _label(answers_path), AnswerCheckFile)
+        reader.problems += problems
+        if answer_check is not None:
+            reader.digest.update(f"{MODELS_FOLDER}/{ANSWER_CHECK}\0".encode())
+            reader.digest.update(answers_path.read_bytes())
+            reader.problems += stale_training(answer_check, directory.parent, _label(answers_path))
     # With an entry file unreadable, every reference into it would look broken: say only
     # what is really wrong.
     if all_entries_read and isinstance(safety_doc, YamlDocument) and isinstance(safety, SafetyFile):
@@ -207,6 +219,7 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
         matching=settings.matching,
         limits=settings.limits,
         detectors=detectors,
+        answer_check=answer_check,
         not_covered={topic.id: topic for topic in not_covered.topics},
     )
 

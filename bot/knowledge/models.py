@@ -12,14 +12,17 @@ import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
 
 from bot.knowledge.problems import Problem
-from bot.knowledge.schema import DetectorFile
+from bot.knowledge.schema import AnswerCheckFile, DetectorFile
 
 MODELS_FOLDER = "models"
 DETECTORS = ("crisis", "advice")
+ANSWER_CHECK = "answers"  # models/answers.json: optional; without it, the score bands decide
+ModelFile = TypeVar("ModelFile", DetectorFile, AnswerCheckFile)
 ENCODER_FILE = "safety-encoder.onnx"
 TOKENIZER_FILE = "safety-tokenizer.json"
 RETRAIN = "python -m bot.training train"
@@ -46,8 +49,12 @@ def corpus_digest(repository: Path, files: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def read_detector(path: Path, label: str) -> tuple[DetectorFile | None, list[Problem]]:
-    """Parse and validate one detector file; problems instead of exceptions."""
+def read_model(
+    path: Path,
+    label: str,
+    schema: type[ModelFile] = DetectorFile,  # type: ignore[assignment]
+) -> tuple[ModelFile | None, list[Problem]]:
+    """Parse and validate one model file; problems instead of exceptions."""
     if not path.is_file():
         return None, [Problem(label, 1, f"required model is missing; train it with: {RETRAIN}")]
     try:
@@ -56,7 +63,7 @@ def read_detector(path: Path, label: str) -> tuple[DetectorFile | None, list[Pro
         line = getattr(error, "lineno", 1)
         return None, [Problem(label, line, f"not valid JSON ({error.__class__.__name__})")]
     try:
-        return DetectorFile.model_validate(data), []
+        return schema.model_validate(data), []
     except ValidationError as error:
         return None, [
             Problem(label, 1, f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}")
@@ -64,19 +71,21 @@ def read_detector(path: Path, label: str) -> tuple[DetectorFile | None, list[Pro
         ]
 
 
-def stale_training(detector: DetectorFile, repository: Path, label: str) -> list[Problem]:
+def stale_training(
+    model: DetectorFile | AnswerCheckFile, repository: Path, label: str
+) -> list[Problem]:
     """Say so when the corpus beside this checkout is not the one the detector learned from.
 
     An installed bot has no corpus beside it (no ``tests/data``): nothing to compare then.
     """
-    files = detector.training.files
+    files = model.training.files
     present = [name for name in files if (repository / name).is_file()]
     if not present:
         return []
     if len(present) < len(files):
         missing = next(name for name in files if name not in present)
         return [Problem(label, 1, f"training file {missing} is missing")]
-    if corpus_digest(repository, files) != detector.training.sha256:
+    if corpus_digest(repository, files) != model.training.sha256:
         changed = ", ".join(sorted({str(Path(name).parent) for name in files}))
         return [
             Problem(

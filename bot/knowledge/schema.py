@@ -393,6 +393,15 @@ class NgramHead(Strict):
     bias: float
 
 
+def _check_chain(layers: list[DetectorLayer]) -> None:
+    """Dense layers that fit together and end in one probability."""
+    if layers[-1].activation != "sigmoid" or len(layers[-1].bias) != 1:
+        raise ValueError("the last layer must give one sigmoid output")
+    for before, after in itertools.pairwise(layers):
+        if len(before.bias) != len(after.weights):
+            raise ValueError("each layer must take as many inputs as the one before gives")
+
+
 class DetectorFile(Strict):
     """``models/<name>.json``: a trained head, its thresholds and its training data."""
 
@@ -413,12 +422,54 @@ class DetectorFile(Strict):
 
     @model_validator(mode="after")
     def _chain(self) -> DetectorFile:
-        if self.layers[-1].activation != "sigmoid" or len(self.layers[-1].bias) != 1:
-            raise ValueError("the last layer must give one sigmoid output")
-        for before, after in itertools.pairwise(self.layers):
-            if len(before.bias) != len(after.weights):
-                raise ValueError("each layer must take as many inputs as the one before gives")
+        _check_chain(self.layers)
         for name, value in self.thresholds.items():
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"threshold {name} must be between 0 and 1")
+        return self
+
+
+# What the answer check reads for each candidate entry, in this order
+# (``bot.core.answer_check.candidate_features`` computes them).
+ANSWER_FEATURES = (
+    "blended",  # the blended ranking's score
+    "words",  # rapidfuzz's score alone
+    "meaning",  # cosine to the entry's closest wording
+    "rank",  # 0 for the best entry, 1 for the next, ...
+    "behind-best",  # how far below the best owner (entry or not-covered topic) it scored
+    "lead",  # its margin over the next entry (the best's over the second; others negative)
+    "best-not-covered",  # the best not-covered topic's score
+    "over-not-covered",  # its margin over that topic
+    "information",  # how much the question says (``Matcher.information``)
+    "to-mean",  # cosine to the mean of all the entry's wordings
+    "length",  # the question's words
+)
+
+
+class AnswerCheckFile(Strict):
+    """``models/answers.json``: when a ranked entry really answers the question.
+
+    A small network over the ranking's scores for each candidate entry (``features``, in
+    the order ``bot.core.answer_check.FEATURES`` computes them), trained by ``python -m
+    bot.training refit`` on labelled questions and on the knowledge wordings held out.
+    """
+
+    name: Literal["answers"] = "answers"
+    features: list[Identifier] = Field(min_length=1)
+    layers: list[DetectorLayer] = Field(min_length=1)
+    threshold: float = Field(gt=0.0, lt=1.0)
+    training: TrainingData
+    trained: dt.date
+    development: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _chain(self) -> AnswerCheckFile:
+        _check_chain(self.layers)
+        if tuple(self.features) != ANSWER_FEATURES:
+            raise ValueError(
+                f"reads features {self.features}, the bot computes {list(ANSWER_FEATURES)}; "
+                "refit with: python -m bot.training refit"
+            )
+        if len(self.layers[0].weights) != len(self.features):
+            raise ValueError("the first layer must take one input per feature")
         return self

@@ -5,7 +5,8 @@
 ``train [--folds N] [--epochs N]`` fine-tunes the encoder and writes ``knowledge/models/``
 (``--folds 0``: one fine-tune on everything, then ``refit``, a third of the time);
 ``refit [--detector NAME] [--folds N]`` refits the heads and thresholds on the shipped
-encoder (minutes; for new labelled messages);
+encoder, and the answer check (``answers``: when the best-ranked entry is the answer) on
+the labelled questions (minutes; for new labelled messages);
 ``retire NOTE`` moves the scored frozen test sets into the retired files; ``freeze INCOMING
 NOTE`` writes fresh ones in their place, minus repeats (``bot.training.rounds``);
 ``references [--knowledge DIR]`` records the exported encoder's own reference vectors in
@@ -21,8 +22,9 @@ from pathlib import Path
 
 from bot.evaluation import load_cases
 from bot.knowledge.loader import default_knowledge_dir
-from bot.knowledge.models import DETECTORS, MODELS_FOLDER
+from bot.knowledge.models import ANSWER_CHECK, DETECTORS, MODELS_FOLDER
 from bot.knowledge.schema import DetectorFile
+from bot.training.answers import fit_answer_check
 from bot.training.corpus import Labelled, fold, read_messages, read_split, write_messages
 from bot.training.finetune import Recipe
 from bot.training.split import SEED, near_repeats, split_messages
@@ -95,6 +97,8 @@ def train(folds: int, epochs: int) -> int:
     """Retrain the safety screen and write it into ``knowledge/models/``."""
     knowledge = default_knowledge_dir()
     train_all(knowledge.parent, knowledge / MODELS_FOLDER, Recipe(epochs=epochs), folds)
+    # a new encoder gives new meaning scores: the answer check must learn them again
+    fit_answer_check(knowledge.parent, knowledge)
     print(f"wrote {knowledge / MODELS_FOLDER}; check with: ketamine-bot validate")
     return 0
 
@@ -138,10 +142,14 @@ def references(knowledge: Path) -> int:
 
 
 def refit(knowledge: Path, names: list[str], folds: int) -> int:
-    """Refit the named detectors' heads on the shipped encoder (see ``bot.training.refit``)."""
+    """Refit the named heads on the shipped encoder (``bot.training.refit``, ``.answers``)."""
     from bot.training.refit import refit_heads
 
-    refit_heads(knowledge.parent, knowledge, names, folds)
+    detectors = [name for name in names if name in DETECTORS]
+    if detectors:
+        refit_heads(knowledge.parent, knowledge, detectors, folds)
+    if ANSWER_CHECK in names:
+        fit_answer_check(knowledge.parent, knowledge, folds)
     print(f"wrote {knowledge / MODELS_FOLDER}; check with: ketamine-bot validate")
     return 0
 
@@ -209,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         "--detector",
         dest="detectors",
         action="append",
-        choices=list(DETECTORS),
-        help="refit only this detector (repeatable; default: all)",
+        choices=[*DETECTORS, ANSWER_CHECK],
+        help="refit only this model (repeatable; default: all)",
     )
     refit_parser.add_argument("--folds", type=int, default=5, help="out-of-fold rounds (default 5)")
     arguments = parser.parse_args(argv)
@@ -220,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         return add(arguments.incoming, arguments.folder)
     if arguments.command == "refit":
         knowledge = arguments.knowledge or default_knowledge_dir()
-        return refit(knowledge, arguments.detectors or list(DETECTORS), arguments.folds)
+        names = arguments.detectors or [*DETECTORS, ANSWER_CHECK]
+        return refit(knowledge, names, arguments.folds)
     if arguments.command in ("retire", "freeze"):
         return _round(arguments)
     if arguments.command == "references":
