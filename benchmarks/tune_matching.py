@@ -14,6 +14,11 @@ KEEP_UNANSWERED of not-covered and out-of-scope questions together, and KEEP_OUT
 of the out-of-scope ones alone: an off-topic question must not get a confident answer).
 It scores the matching alone, as if no safety reply had been given. The chosen values go
 into knowledge/settings.yaml by hand; the frozen test set then measures them.
+
+With a trained answer check (knowledge/models/answers.json) the bands no longer decide
+whether an entry is answered; they still decide when a not-covered topic is close enough to
+say so, and they decide everything for a knowledge folder without the model file. The
+check's own figures come from `python -m bot.training refit`.
 """
 
 from __future__ import annotations
