@@ -26,6 +26,7 @@ from bot.core.detector import Detector  # noqa: E402
 from bot.core.encoder import encoder_for  # noqa: E402
 from bot.core.normalize import encoder_windows  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
+from bot.knowledge.models import MODELS_FOLDER  # noqa: E402
 from bot.training.rounds import retired_rounds  # noqa: E402
 from bot.training.train import threshold_for_recall  # noqa: E402
 
@@ -38,7 +39,8 @@ def main() -> None:
     targets = [float(value) for value in parser.parse_args().targets.split(",")]
     knowledge = load_knowledge(ROOT / "knowledge")
     spec = knowledge.detectors["crisis"]
-    detector, encoder = Detector(spec), encoder_for(knowledge.directory, spec)
+    detector = Detector(spec, knowledge.directory / MODELS_FOLDER)
+    encoder = encoder_for(knowledge.directory, spec)
 
     def scores(messages: list[dict[str, object]]) -> np.ndarray:
         """The detector's score as the screen reads a message: its most worrying window."""

@@ -259,6 +259,28 @@ def test_refit_brings_a_stale_advice_model_up_to_date_and_leaves_the_rest(tmp_pa
     assert after["development"]["recall_at_advice"] >= 0.9  # out of fold (2), train and dev
 
 
+def test_refit_writes_the_crisis_vote_beside_its_detector_and_validate_accepts_it(
+    tmp_path: Path,
+):
+    folder = _checkout(tmp_path)
+    models = folder / "models"
+    for name in {name for task in TASKS for name in task_files(task)}:
+        if "/questions/" not in name:
+            corpus = read_messages(tmp_path / name)
+            write_messages(tmp_path / name, "a sixth, for a quick refit", corpus[::6])
+    refit = ["refit", "--knowledge", str(folder), "--detector", "crisis", "--folds", "2"]
+    assert training_main(refit) == 0
+    after = json.loads((models / "crisis.json").read_text())
+    vectors = np.load(models / after["neighbours"]["file"])
+    messages = int(after["development"]["messages"])
+    # every message it learned from, and the knowledge wordings (ordinary questions) too
+    assert vectors["vectors"].shape[1] == 384 and vectors["vectors"].shape[0] > messages
+    assert vectors["labels"].sum() == after["development"]["positives"]
+    assert after["neighbours"]["k"] == 10
+    result = _validate(folder)
+    assert "models/crisis.json" not in result.stdout
+
+
 def test_validate_refuses_an_encoder_file_that_is_not_the_trained_one(tmp_path: Path):
     folder = _checkout(tmp_path)
     encoder = folder / "models" / "safety-encoder.onnx"

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from bot.core.neighbours import NeighbourVote
 from bot.core.ngrams import NgramModel
 from bot.knowledge.schema import DetectorFile, DetectorLayer
 
@@ -64,27 +66,37 @@ def _log_odds(probability: np.ndarray) -> np.ndarray:
     return np.log(clipped) - np.log1p(-clipped)
 
 
-def blend(encoder: np.ndarray, ngrams: np.ndarray, how: str = BLEND) -> np.ndarray:
-    """One probability from the two heads'.
+def blend(
+    encoder: np.ndarray, ngrams: np.ndarray, how: str = BLEND, neighbours: np.ndarray | None = None
+) -> np.ndarray:
+    """One probability from the heads'.
 
     ``logit_mean`` averages their log-odds, so a head that is sure a message is ordinary
     weighs as much as one that is sure it is not: on the held-out retired sets it flagged
     fewer ordinary messages than the plain ``mean`` at the same crisis recall (1.6% against
-    2.3% at 98.5%, 2026-12-01). ``mean`` reads the detector files written before that.
+    2.3% at 98.5%, 2026-12-01). ``mean`` reads the detector files written before that, which
+    have no neighbour vote.
     """
     if how == "mean":
         return (encoder + ngrams) / 2
-    return 1.0 / (1.0 + np.exp(-(_log_odds(encoder) + _log_odds(ngrams)) / 2))
+    heads = [encoder, ngrams] if neighbours is None else [encoder, ngrams, neighbours]
+    return 1.0 / (1.0 + np.exp(-sum(_log_odds(head) for head in heads) / len(heads)))
 
 
 class Detector:
     """Probability that a message belongs to the detector's positive label."""
 
-    def __init__(self, spec: DetectorFile) -> None:
+    def __init__(self, spec: DetectorFile, models: Path | None = None) -> None:
+        """``models`` is the folder the neighbour vote's vectors are in, when it has one."""
         self.spec = spec
         self.thresholds = dict(spec.thresholds)
         self._layers = dense_layers(spec.layers)
         self._ngrams = NgramModel(spec.ngrams) if spec.ngrams is not None else None
+        self._neighbours = None
+        if spec.neighbours is not None:
+            if models is None:
+                raise ValueError(f"the {spec.name} detector needs its models folder")
+            self._neighbours = NeighbourVote(models, spec.neighbours)
 
     def probabilities(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
         """One probability per text (its sentence vector is the same row of ``vectors``)."""
@@ -92,4 +104,7 @@ class Detector:
         if self._ngrams is None:
             return encoder
         ngrams = np.array([self._ngrams.probability(text) for text in texts])
-        return blend(encoder, ngrams, self.spec.blend)
+        neighbours = None
+        if self._neighbours is not None:
+            neighbours = self._neighbours.probabilities(vectors)
+        return blend(encoder, ngrams, self.spec.blend, neighbours)

@@ -29,6 +29,7 @@ from bot.core.safety import Concern, SafetyCheck, SafetyVerdict
 from bot.core.semantic import SemanticIndex, VectorCache, cache_dir
 from bot.core.synonyms import Canonicalizer
 from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.models import MODELS_FOLDER
 from bot.knowledge.schema import AdviceTopic
 
 AUTOCOMPLETE_LIMIT = 25
@@ -84,7 +85,9 @@ class Responder:
         self._answer_check = (
             AnswerCheck(knowledge.answer_check) if knowledge.answer_check is not None else None
         )
-        self._safety = SafetyCheck(knowledge.safety, knowledge.detectors, known_words)
+        self._safety = SafetyCheck(
+            knowledge.safety, knowledge.detectors, known_words, knowledge.directory / MODELS_FOLDER
+        )
         replies = knowledge.replies
         self._greetings = {normalize(text) for text in replies.greetings}
         self._source_requests = {normalize(text) for text in replies.sources_requests}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
 import numpy as np
 
@@ -48,10 +49,11 @@ class SafetyCheck:
         safety: SafetyFile,
         detectors: Mapping[str, DetectorFile],
         known_words: Iterable[str],
+        models: Path | None = None,
     ) -> None:
         self._floor = PhraseSet(safety.crisis.phrases)
-        self._crisis = Detector(detectors["crisis"])
-        self._advice = Detector(detectors["advice"])
+        self._crisis = Detector(detectors["crisis"], models)
+        self._advice = Detector(detectors["advice"], models)
         self._topics = [(topic, PhraseSet(topic.phrases)) for topic in safety.advice.topics]
         targets = phrase_words(safety.crisis.phrases)
         self._corrector = TypoCorrector(targets, known_words)

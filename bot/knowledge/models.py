@@ -99,9 +99,12 @@ def stale_training(
 
 
 def model_problems(detector: DetectorFile, models: Path, label: str) -> list[Problem]:
-    """The encoder and tokenizer files the detector names must be there, byte for byte."""
+    """Every file the detector names (encoder, tokenizer, neighbours) exists, byte for byte."""
     problems = []
-    for ref in (detector.encoder, detector.tokenizer):
+    refs = [detector.encoder, detector.tokenizer]
+    if detector.neighbours is not None:
+        refs.append(detector.neighbours)  # type: ignore[arg-type]
+    for ref in refs:
         path = models / ref.file
         if not path.is_file():
             problems.append(Problem(label, 1, f"{ref.file} is missing; retrain with: {RETRAIN}"))

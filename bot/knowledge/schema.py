@@ -363,6 +363,14 @@ class EncoderRef(Strict):
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
+class NeighbourRef(Strict):
+    """The labelled messages' vectors a detector's neighbour vote reads (``models/``)."""
+
+    file: Text
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    k: int = Field(ge=1, le=100)
+
+
 class ReferenceVector(Strict):
     """A sentence and the float model's vector for it, to pin the exported encoder against.
 
@@ -414,6 +422,8 @@ class DetectorFile(Strict):
     # when present, the detector's probability combines the encoder head's and this one's,
     # as ``blend`` says (``bot.core.detector.blend``): the thresholds were chosen on that
     ngrams: NgramHead | None = None
+    # when present, the k nearest labelled messages vote too (``bot.core.neighbours``)
+    neighbours: NeighbourRef | None = None
     blend: Literal["mean", "logit_mean"] = "mean"
     thresholds: dict[str, float]
     training: TrainingData

@@ -14,12 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bot.core.detector import BLEND, blend
 from bot.core.encoder import SentenceEncoder, encoder_for
+from bot.core.neighbours import vote
+from bot.knowledge.models import file_sha256
 from bot.knowledge.schema import DetectorFile
 from bot.training.finetune import sigmoid_layer
 from bot.training.train import (
@@ -39,21 +42,52 @@ from bot.training.train import (
 HEAD_C = 16.0
 
 
-def _fit(vectors: np.ndarray, texts: Sequence[str], labels: np.ndarray) -> tuple[object, object]:
+# Detectors whose nearest labelled messages vote too (``bot.core.neighbours``), and how
+# many. On the held-out retired sets, crisis with k = 10 flagged 1.76% of ordinary messages
+# at 98.5% recall against 2.13% without (k = 30: 2.00%); advice was not measured, so it
+# keeps its two heads.
+NEIGHBOURS = {"crisis": 10}
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    head: object
+    ngrams: object
+    vectors: np.ndarray | None  # the neighbour vote's labelled messages, when it has one
+    labels: np.ndarray
+    k: int
+
+
+def _fit(vectors: np.ndarray, texts: Sequence[str], labels: np.ndarray, k: int | None) -> _Fitted:
     from sklearn.linear_model import LogisticRegression
 
     head = LogisticRegression(C=HEAD_C, class_weight="balanced", max_iter=5000)
     head.fit(vectors, labels)
     ngrams = _ngram_pipeline()
     ngrams.fit(list(texts), labels)  # type: ignore[attr-defined]
-    return head, ngrams
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    stored = unit.astype(np.float16) if k else None
+    return _Fitted(head, ngrams, stored, labels.astype(np.int8), k or 0)
 
 
-def _blend(fitted: tuple[object, object], vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+def _blend(fitted: _Fitted, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
     """The detector's probability, as ``bot.core.detector`` computes it."""
-    head, ngrams = fitted
-    encoder = head.predict_proba(vectors)[:, 1]  # type: ignore[attr-defined]
-    return blend(encoder, ngrams.predict_proba(list(texts))[:, 1])  # type: ignore[attr-defined]
+    encoder = fitted.head.predict_proba(vectors)[:, 1]  # type: ignore[attr-defined]
+    ngrams = fitted.ngrams.predict_proba(list(texts))[:, 1]  # type: ignore[attr-defined]
+    neighbours = None
+    if fitted.vectors is not None:
+        stored = fitted.vectors.astype(np.float32)
+        neighbours = vote(stored, fitted.labels.astype(np.float32), vectors, fitted.k)
+    return blend(encoder, ngrams, BLEND, neighbours)
+
+
+def _write_neighbours(fitted: _Fitted, models: Path, name: str) -> dict[str, object] | None:
+    """Store the vote's labelled vectors beside the detector; the reference to them."""
+    if fitted.vectors is None:
+        return None
+    path = models / f"{name}-neighbours.npz"
+    np.savez_compressed(path, vectors=fitted.vectors, labels=fitted.labels)
+    return {"file": path.name, "sha256": file_sha256(path), "k": fitted.k}
 
 
 class _Vectors:
@@ -100,10 +134,11 @@ def refit_heads(
         wordings = np.array([m.label == KNOWLEDGE for m in messages])
         vectors = vectors_of(shipped, list(texts))
         scores = np.zeros(len(texts))
+        k = NEIGHBOURS.get(task.name)
         for fit, score in _folds(labels * 2 + wordings, folds):
-            fitted = _fit(vectors[fit], list(texts[fit]), labels[fit])
+            fitted = _fit(vectors[fit], list(texts[fit]), labels[fit], k)
             scores[score] = _blend(fitted, vectors[score], list(texts[score]))
-        fitted = _fit(vectors, list(texts), labels)
+        fitted = _fit(vectors, list(texts), labels, k)
         held_out = held_out_scores(
             task,
             repository,
@@ -132,8 +167,9 @@ def refit_heads(
                 "int8_cosine_min": content.get("development", {}).get("int8_cosine_min", 0.0),
             },
             trained=dt.date.today().isoformat(),
-            layers=[sigmoid_layer(fitted[0].coef_.T, fitted[0].intercept_)],  # type: ignore[attr-defined]
-            ngrams=ngram_head(fitted[1]),
+            layers=[sigmoid_layer(fitted.head.coef_.T, fitted.head.intercept_)],  # type: ignore[attr-defined]
+            ngrams=ngram_head(fitted.ngrams),
+            neighbours=_write_neighbours(fitted, models, task.name),
             blend=BLEND,
         )
         DetectorFile.model_validate(content)  # never write a file the bot would refuse
