@@ -267,7 +267,7 @@ def test_refit_writes_the_crisis_vote_beside_its_detector_and_validate_accepts_i
     for name in {name for task in TASKS for name in task_files(task)}:
         if "/questions/" not in name:
             corpus = read_messages(tmp_path / name)
-            write_messages(tmp_path / name, "a sixth, for a quick refit", corpus[::6])
+            write_messages(tmp_path / name, "a twentieth, for a quick refit", corpus[::20])
     refit = ["refit", "--knowledge", str(folder), "--detector", "crisis", "--folds", "2"]
     assert training_main(refit) == 0
     after = json.loads((models / "crisis.json").read_text())
