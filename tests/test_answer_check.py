@@ -18,6 +18,7 @@ from bot.core.ranking import Ranking
 from bot.core.reply import ReplyKind
 from bot.core.responder import Responder
 from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge.problems import KnowledgeError
 from bot.knowledge.schema import AnswerCheckFile
 from bot.training.answers import (
     QUESTION_FILES,
@@ -205,3 +206,11 @@ def test_training_holds_each_wording_out_of_the_index_it_is_ranked_against(
     # were a wording still in its own index, it would be settled as its own entry's
     assert not [i for i in items if i.settled is not None and i.settled == i.expect]
     assert {i.fold for i in items} == set(range(5))
+
+
+def test_a_stale_or_broken_answer_check_does_not_stop_its_own_refit(folder: Path):
+    """refit reads the knowledge without the file it is about to replace."""
+    (folder / "models" / "answers.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(KnowledgeError):
+        load_knowledge(folder)
+    assert load_knowledge(folder, answer_check=False).answer_check is None

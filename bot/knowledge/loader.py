@@ -117,8 +117,14 @@ def _stray_files(directory: Path) -> list[Problem]:
     return problems
 
 
-def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
-    """Load and validate the knowledge base; raise ``KnowledgeError`` listing every problem."""
+def load_knowledge(
+    directory: Path | str | None = None, *, answer_check: bool = True
+) -> KnowledgeBase:
+    """Load and validate the knowledge base; raise ``KnowledgeError`` listing every problem.
+
+    ``answer_check=False`` leaves ``models/answers.json`` unread: what refitting it needs,
+    since a stale file must not stop its own refit.
+    """
     directory = Path(directory) if directory is not None else default_knowledge_dir()
     if not directory.is_dir():
         raise KnowledgeError([Problem(_label(directory), 1, "no such knowledge folder")])
@@ -183,15 +189,15 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
             reader.problems += stale_training(detector, directory.parent, _label(path))
             reader.problems += model_problems(detector, directory / MODELS_FOLDER, _label(path))
             detectors[name] = detector
-    answer_check = None
+    check = None
     answers_path = directory / MODELS_FOLDER / f"{ANSWER_CHECK}.json"
-    if answers_path.is_file():
-        answer_check, problems = read_model(answers_path, _label(answers_path), AnswerCheckFile)
+    if answer_check and answers_path.is_file():
+        check, problems = read_model(answers_path, _label(answers_path), AnswerCheckFile)
         reader.problems += problems
-        if answer_check is not None:
+        if check is not None:
             reader.digest.update(f"{MODELS_FOLDER}/{ANSWER_CHECK}\0".encode())
             reader.digest.update(answers_path.read_bytes())
-            reader.problems += stale_training(answer_check, directory.parent, _label(answers_path))
+            reader.problems += stale_training(check, directory.parent, _label(answers_path))
     # With an entry file unreadable, every reference into it would look broken: say only
     # what is really wrong.
     if all_entries_read and isinstance(safety_doc, YamlDocument) and isinstance(safety, SafetyFile):
@@ -219,7 +225,7 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
         matching=settings.matching,
         limits=settings.limits,
         detectors=detectors,
-        answer_check=answer_check,
+        answer_check=check,
         not_covered={topic.id: topic for topic in not_covered.topics},
     )
 

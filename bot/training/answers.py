@@ -208,7 +208,7 @@ def fit_answer_check(
     repository: Path, knowledge_dir: Path, folds: int = 5, log: Callable[[str], None] = print
 ) -> Path:
     """Fit the check out of fold (for its threshold and figures), then on everything."""
-    knowledge = load_knowledge(knowledge_dir)
+    knowledge = load_knowledge(knowledge_dir, answer_check=False)
     responder = Responder(knowledge)
     items = held_out_items(knowledge, responder, folds) + question_items(
         responder, repository, folds
