@@ -202,16 +202,24 @@ async def test_crisis_through_the_command_stays_ephemeral_without_share_or_echo(
 
 
 async def test_cooled_down_command_gets_one_private_slow_down(slack):
+    """Of three quick commands one is answered, one told to slow down, one gets nothing.
+
+    The three are screened at once in the worker pool, so which of them reaches the
+    cooldown first is up to the threads, not the order they were sent in.
+    """
     for name in ("first", "second", "third"):
         await slack.command(
             "/ketamine", "how fast does ketamine work?", slack.fake.response_url(name)
         )
     await slack.settle()
     cooldown = slack.service.knowledge.replies.interface.cooldown
-    assert [(call.path, call.body.get("text")) for call in response_posts(slack)][1:] == [
-        ("/response/second", cooldown)
-    ]
-    assert response_posts(slack)[1].body == {"response_type": "ephemeral", "text": cooldown}
+    posts = response_posts(slack)
+    assert len(posts) == 2 and len({call.path for call in posts}) == 2
+    slow_down = [call for call in posts if call.body.get("text") == cooldown]
+    assert [call.body for call in slow_down] == [{"response_type": "ephemeral", "text": cooldown}]
+    answered = next(call for call in posts if call not in slow_down)
+    reply = slack.service.responder.respond("how fast does ketamine work?")
+    assert answered.body["text"] == render_text(reply)
 
 
 async def test_commands_are_acked_before_the_answer_is_sent(slack):
