@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +27,8 @@ from bot.training.answers import (
     held_out_items,
     rates,
 )
+from tests.validate_run import validate
 
-ROOT = Path(__file__).resolve().parents[1]
 RANK = FEATURES.index("rank")
 LEAD = FEATURES.index("lead")
 
@@ -110,10 +108,7 @@ def test_a_model_file_that_reads_other_features_is_refused_by_validate(folder: P
     content = json.loads(path.read_text())
     content["features"] = [*content["features"][:-1], "letters"]
     path.write_text(json.dumps(content))
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "validate", str(folder)],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+    result = validate(folder)
     assert result.returncode == 1
     assert "models/answers.json:1" in result.stdout
     assert "refit with: python -m bot.training refit" in result.stdout

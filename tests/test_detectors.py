@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +27,7 @@ from bot.training.train import (
     threshold_for_false_alarms,
     threshold_for_recall,
 )
+from tests.validate_run import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,15 +162,6 @@ def test_thresholds_keep_recall_first_then_spend_the_false_alarm_budget():
     assert threshold_for_false_alarms(scores, labels, 0.25) == pytest.approx(0.3, abs=1e-9)
 
 
-def _validate(folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "validate", str(folder)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-
-
 # The folders each detector's training files sit in, as validate names them.
 DEPENDS_ON = "tests/data/advice, tests/data/questions, tests/data/safety"
 
@@ -193,9 +183,9 @@ def _append(corpus: Path, text: str, label: str, category: str) -> None:
 
 def test_validate_fails_when_the_corpus_changed_and_the_model_was_not_retrained(tmp_path: Path):
     folder = _checkout(tmp_path)
-    assert _validate(folder).returncode == 0
+    assert validate(folder).returncode == 0
     _append(tmp_path / "tests/data/safety/train.yaml", "a new message", "not_crisis", "chitchat")
-    result = _validate(folder)
+    result = validate(folder)
     assert result.returncode == 1
     # each detector's heads learn "no" from the other's corpus too, so both are stale
     for name in ("crisis", "advice"):
@@ -209,12 +199,12 @@ def test_both_detectors_go_stale_when_the_member_questions_they_learn_from_chang
     """Both heads learn "no" from the matching's dev questions (ordinary, chatty ones), and
     the answer check learns when to answer from them."""
     folder = _checkout(tmp_path)
-    assert _validate(folder).returncode == 0
+    assert validate(folder).returncode == 0
     dev = tmp_path / "tests/data/questions/dev.yaml"
     questions = yaml.safe_load(dev.read_text(encoding="utf-8"))
     questions["questions"]["out_of_scope"].append("whats a good name for a goldfish")
     dev.write_text(yaml.safe_dump(questions, sort_keys=False), encoding="utf-8")
-    result = _validate(folder)
+    result = validate(folder)
     assert result.returncode == 1
     for name in ("crisis", "advice"):
         assert f"models/{name}.json:1: {DEPENDS_ON} changed since this model" in result.stdout
@@ -229,7 +219,7 @@ def test_refit_brings_a_stale_advice_model_up_to_date_and_leaves_the_rest(tmp_pa
     # the advice detector's held-out set: only the advice band's figures depend on it
     held_out = tmp_path / "tests/data/advice/retired-test.yaml"
     _append(held_out, "how much should i take", "advice", "dose")
-    stale = _validate(folder)
+    stale = validate(folder)
     assert stale.returncode == 1
     assert f"models/advice.json:1: {DEPENDS_ON} changed" in stale.stdout
     assert "models/crisis.json" not in stale.stdout
@@ -242,7 +232,7 @@ def test_refit_brings_a_stale_advice_model_up_to_date_and_leaves_the_rest(tmp_pa
 
     refit = ["refit", "--knowledge", str(folder), "--detector", "advice", "--folds", "2"]
     assert training_main(refit) == 0
-    refitted = _validate(folder)
+    refitted = validate(folder)
     assert refitted.returncode == 1
     assert f"models/crisis.json:1: {DEPENDS_ON} changed" in refitted.stdout
     assert "models/advice.json" not in refitted.stdout
@@ -277,7 +267,7 @@ def test_refit_writes_the_crisis_vote_beside_its_detector_and_validate_accepts_i
     assert vectors["vectors"].shape[1] == 384 and vectors["vectors"].shape[0] > messages
     assert vectors["labels"].sum() == after["development"]["positives"]
     assert after["neighbours"]["k"] == 10
-    result = _validate(folder)
+    result = validate(folder)
     assert "models/crisis.json" not in result.stdout
 
 
@@ -285,6 +275,6 @@ def test_validate_refuses_an_encoder_file_that_is_not_the_trained_one(tmp_path: 
     folder = _checkout(tmp_path)
     encoder = folder / "models" / "safety-encoder.onnx"
     encoder.write_bytes(encoder.read_bytes()[:-1] + b"\0")
-    result = _validate(folder)
+    result = validate(folder)
     assert result.returncode == 1
     assert "safety-encoder.onnx is not the file this model was trained with" in result.stdout

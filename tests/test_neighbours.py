@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +12,7 @@ from bot.core.detector import Detector
 from bot.core.neighbours import CLIP, vote
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.models import MODELS_FOLDER
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.validate_run import validate
 
 
 def _unit(rows: list[list[float]]) -> np.ndarray:
@@ -57,16 +54,10 @@ def test_validate_names_a_missing_or_changed_neighbours_file(folder: Path):
     path = folder / "models" / "crisis-neighbours.npz"
     saved = path.read_bytes()
     path.unlink()
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "validate", str(folder)],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+    result = validate(folder)
     assert result.returncode == 1
     assert "models/crisis.json:1: crisis-neighbours.npz is missing" in result.stdout
     path.write_bytes(saved[:-1] + bytes([saved[-1] ^ 1]))
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "validate", str(folder)],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+    result = validate(folder)
     assert "crisis-neighbours.npz is not the file this model was trained with" in result.stdout
     shutil.rmtree(folder)
