@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.pool import one_blas_thread
 from bot.core.responder import Responder
 from bot.core.service import BotService
 from bot.knowledge import KnowledgeBase, load_knowledge
@@ -20,11 +21,17 @@ KNOWLEDGE_DIR = ROOT / "knowledge"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Each pytest-xdist worker gets a PostgreSQL database of its own.
+    """One BLAS thread, as the bot's pool has it; and a PostgreSQL database per worker.
+
+    pytest-xdist runs a worker per core, so BLAS threads would fight each other as they do
+    in the bot; the variable reaches the bots and commands the tests start in processes.
+    Each pytest-xdist worker gets a PostgreSQL database of its own.
 
     The PostgreSQL tests drop and create the bot's tables; two workers on one database would
     drop each other's tables mid-test. Runs before any test module reads the variable.
     """
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    one_blas_thread()
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     url = os.environ.get("TEST_DATABASE_URL")
     if worker and url:

@@ -89,3 +89,22 @@ async def test_closing_runs_the_jobs_still_waiting_for_their_hand_over():
     await asyncio.sleep(0)  # queued, not yet handed to the worker
     await asyncio.to_thread(pool.close)
     assert await asyncio.wait_for(pending, 5) == 9
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+async def test_a_pool_of_several_workers_keeps_numpy_products_on_one_thread():
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):  # as a process starts on 2 cores
+        assert set(_blas_threads()) == {2}
+        pool = WorkerPool(workers=2)
+        try:
+            await pool.run(pow, 2, 10)
+            assert set(_blas_threads()) == {1}
+        finally:
+            pool.close()

@@ -38,6 +38,19 @@ _Done = tuple["asyncio.Future[Any]", Any, BaseException | None]
 _Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[[], Any]]
 
 
+def one_blas_thread() -> None:
+    """Keep each numpy product on the thread that asked for it.
+
+    The pool already runs one job per core; OpenBLAS spreading every product over all the
+    cores as well made concurrent jobs fight for them. Two processes each asking every
+    knowledge wording took 27 s each with BLAS threads, 14-16 s without (alone: 12 s and
+    14 s; 2026-12-02, 2 cores). Process-wide, so the tests call it too.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def default_workers() -> int:
     """One worker per core this process may use."""
     try:
@@ -106,6 +119,8 @@ class WorkerPool:
         with self._lock:
             if self._threads:
                 return
+            if self.workers > 1:
+                one_blas_thread()
             for number in range(self.workers):
                 thread = threading.Thread(target=self._work, name=f"answer_{number}", daemon=True)
                 thread.start()
