@@ -273,3 +273,15 @@ def test_stray_file_is_reported(kb_copy: Path):
 def test_missing_folder(tmp_path: Path):
     problems = validate_knowledge(tmp_path / "nowhere")
     assert [p.message for p in problems] == ["no such knowledge folder"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["not-covered.yaml", "safety.yaml", "sources.yaml", "synonyms.yaml", "replies.yaml"],
+)
+def test_a_file_with_everything_commented_out_is_named_not_a_crash(kb_copy: Path, name: str):
+    """A moderator who comments out a whole file to try something gets one clear line."""
+    path = kb_copy / name
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("".join(f"# {line}\n" for line in lines), encoding="utf-8")
+    assert f"{name}:1: the file is empty" in problems_for(kb_copy)

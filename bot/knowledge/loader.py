@@ -202,8 +202,11 @@ def load_knowledge(
     # what is really wrong.
     if all_entries_read and isinstance(safety_doc, YamlDocument) and isinstance(safety, SafetyFile):
         reader.problems += check_safety(safety_doc, safety, entry_ids)
-    if all_entries_read and isinstance(not_covered_doc, YamlDocument):
-        assert isinstance(not_covered, NotCoveredFile)
+    if (
+        all_entries_read
+        and isinstance(not_covered_doc, YamlDocument)
+        and isinstance(not_covered, NotCoveredFile)
+    ):
         reader.problems += check_not_covered(not_covered_doc, not_covered, entry_ids)
 
     if reader.problems:
