@@ -278,3 +278,33 @@ def test_validate_refuses_an_encoder_file_that_is_not_the_trained_one(tmp_path: 
     result = validate(folder)
     assert result.returncode == 1
     assert "safety-encoder.onnx is not the file this model was trained with" in result.stdout
+
+
+class _CountingEncoder:
+    """Stands in for the sentence encoder: a fixed vector per text, and a count of texts."""
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode_many(self, texts, batch_size: int = 32) -> np.ndarray:
+        self.encoded += texts
+        rows = [np.random.default_rng(len(text)).normal(size=384) for text in texts]
+        return np.asarray(rows, dtype=np.float32)
+
+
+def test_a_second_refit_encodes_only_the_messages_added_since(
+    knowledge: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from bot.training import refit as refit_module
+
+    monkeypatch.setenv("KETAMINE_BOT_CACHE_DIR", str(tmp_path))
+    encoder = _CountingEncoder()
+    monkeypatch.setattr(refit_module, "encoder_for", lambda knowledge, detector: encoder)
+    detector = knowledge.detectors["crisis"]
+    first = refit_module._Vectors(knowledge.directory)(detector, ["one", "two", "one"])
+    assert sorted(encoder.encoded) == ["one", "two"]  # a repeat is encoded once
+    again = refit_module._Vectors(knowledge.directory)(detector, ["two", "three", "one"])
+    assert sorted(encoder.encoded) == ["one", "three", "two"]  # the next refit: the new one
+    # the same vectors either way, as kept on disk (float16)
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[2], first[0])
+    assert np.array_equal(first[1], first[1].astype(np.float16).astype(np.float32))
