@@ -19,7 +19,8 @@ import pytest
 from bot.core.responder import Responder
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.slow
+# one worker builds the wheel and its venv once for every test here (about 10 s)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
 
 OFFLINE = {"PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
