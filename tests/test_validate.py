@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -285,3 +286,17 @@ def test_a_file_with_everything_commented_out_is_named_not_a_crash(kb_copy: Path
     lines = path.read_text(encoding="utf-8").splitlines()
     path.write_text("".join(f"# {line}\n" for line in lines), encoding="utf-8")
     assert f"{name}:1: the file is empty" in problems_for(kb_copy)
+
+
+def test_a_broken_model_file_is_named_with_what_is_wrong(kb_copy: Path):
+    """The fast reader (pydantic's JSON parser) never words a moderator's error for them."""
+    path = kb_copy / "models" / "answers.json"
+    content = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text('{"name": "answers",\n', encoding="utf-8")
+    assert problems_for(kb_copy) == ["answers.json:2: not valid JSON (JSONDecodeError)"]
+    content["threshold"] = "high"
+    path.write_text(json.dumps(content), encoding="utf-8")
+    assert problems_for(kb_copy) == [
+        "answers.json:1: threshold: Input should be a valid number,"
+        " unable to parse string as a number"
+    ]

@@ -85,18 +85,16 @@ class Matcher:
         entry_words: dict[str, set[str]] = defaultdict(set)
         surface: set[str] = set()  # the words as written, before their endings are folded
         for entry in entries:
-            for text in (entry.question, *entry.phrasings, entry.answer):
-                surface.update(canonicalizer.canonical(normalize(text)).split())
             for wording in (entry.question, *entry.phrasings):
-                key = canonicalizer.key(wording)
+                normalized, key = self._read(wording, surface)
                 if key:
                     words = frozenset(key.split())
                     self._keys.append(key)
                     self._words.append(words)
                     self._owners.append(entry.id)
-                    self._exact.setdefault(normalize(wording), entry.id)
+                    self._exact.setdefault(normalized, entry.id)
                     entry_words[entry.id] |= words
-            entry_words[entry.id] |= set(canonicalizer.key(entry.answer).split())
+            entry_words[entry.id] |= set(self._read(entry.answer, surface)[1].split())
         # Rarity is counted per entry, not per phrasing, so a word an entry repeats in
         # all its phrasings is not mistaken for a common one.
         document_frequency: dict[str, int] = defaultdict(int)
@@ -126,6 +124,16 @@ class Matcher:
         self._corrector = TypoCorrector(
             [*self._weight, *self._folded], self._weight, min_length=MIN_TYPO_LENGTH
         )
+
+    def _read(self, text: str, surface: set[str]) -> tuple[str, str]:
+        """A text normalized and as its key, its canonical words added to ``surface``.
+
+        Once per text: at start-up the index reads every wording and answer in the base.
+        """
+        normalized = normalize(text)
+        canonical = self._canonicalizer.canonical(normalized)
+        surface.update(canonical.split())
+        return normalized, " ".join(self._canonicalizer.content_words(canonical))
 
     def query_key(self, normalized: str) -> str:
         """The question in the form phrasings are indexed in, typos corrected."""

@@ -57,8 +57,15 @@ def read_model(
     """Parse and validate one model file; problems instead of exceptions."""
     if not path.is_file():
         return None, [Problem(label, 1, f"required model is missing; train it with: {RETRAIN}")]
+    raw = path.read_bytes()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # pydantic's own JSON parser reads and checks in one pass, twice as fast as
+        # json.loads then model_validate: the detectors are megabytes and start-up reads both
+        return schema.model_validate_json(raw), []
+    except ValidationError:
+        pass  # read again below, to say what is wrong the way ``validate`` words it
+    try:
+        data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         line = getattr(error, "lineno", 1)
         return None, [Problem(label, line, f"not valid JSON ({error.__class__.__name__})")]
