@@ -133,7 +133,7 @@ class Matcher:
         normalized = normalize(text)
         canonical = self._canonicalizer.canonical(normalized)
         surface.update(canonical.split())
-        return normalized, " ".join(self._canonicalizer.content_words(canonical))
+        return normalized, self._canonicalizer.canonical_key(canonical)
 
     def query_key(self, normalized: str) -> str:
         """The question in the form phrasings are indexed in, typos corrected."""

@@ -60,4 +60,8 @@ class Canonicalizer:
 
     def key(self, text: str) -> str:
         """The form two phrasings are compared in: normalized, canonical, no filler, stemmed."""
-        return " ".join(self.content_words(self.canonical(normalize(text))))
+        return self.canonical_key(self.canonical(normalize(text)))
+
+    def canonical_key(self, canonical: str) -> str:
+        """``key`` of a text already normalized and made canonical (the index has both)."""
+        return " ".join(self.content_words(canonical))
