@@ -57,3 +57,13 @@ def test_a_typo_is_mended_on_the_word_as_typed_when_its_folded_form_is_too_far()
     # "neuroplastisity" folds to "neuroplastis", two letters from the indexed "neuroplast"
     assert matcher.query_key(normalize("whats neuroplastisity")) == "what neuroplast"
     assert matcher.rank(normalize("neuroplastisity?"), 1)[0].entry_id == "plastic"
+
+
+def test_a_wording_is_read_once_and_its_key_matches_a_fresh_reading():
+    canonicalizer = Canonicalizer({"ketamine": ["ket", "special k"]}, ["how", "does", "the"])
+    first = canonicalizer.read("How does Special K block the NMDA receptors?")
+    again = canonicalizer.read("How does Special K block the NMDA receptors?")
+    assert again is first  # the index and the loader's checks share the one reading
+    assert first.canonical == "how does ketamine block the nmda receptors"
+    assert first.key == "ketamin block nmda receptor"
+    assert canonicalizer.key("how does ket block nmda receptors") == first.key

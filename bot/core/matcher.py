@@ -126,14 +126,10 @@ class Matcher:
         )
 
     def _read(self, text: str, surface: set[str]) -> tuple[str, str]:
-        """A text normalized and as its key, its canonical words added to ``surface``.
-
-        Once per text: at start-up the index reads every wording and answer in the base.
-        """
-        normalized = normalize(text)
-        canonical = self._canonicalizer.canonical(normalized)
-        surface.update(canonical.split())
-        return normalized, self._canonicalizer.canonical_key(canonical)
+        """A text normalized and as its key, its canonical words added to ``surface``."""
+        reading = self._canonicalizer.read(text)
+        surface.update(reading.canonical.split())
+        return reading.normalized, reading.key
 
     def query_key(self, normalized: str) -> str:
         """The question in the form phrasings are indexed in, typos corrected."""

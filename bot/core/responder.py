@@ -27,7 +27,6 @@ from bot.core.ranking import (
 from bot.core.reply import OTHER, SUPPORT, Choice, Citation, Reply, ReplyKind, Suggestion
 from bot.core.safety import Concern, SafetyCheck, SafetyVerdict
 from bot.core.semantic import SemanticIndex, VectorCache, cache_dir
-from bot.core.synonyms import Canonicalizer
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.models import MODELS_FOLDER
 from bot.knowledge.schema import AdviceTopic
@@ -59,10 +58,8 @@ class Responder:
     def __init__(self, knowledge: KnowledgeBase, encoder: SentenceEncoder | None = None) -> None:
         self.knowledge = knowledge
         self.encoder = encoder or encoder_for(knowledge.directory, knowledge.detectors["crisis"])
-        synonyms = knowledge.synonyms
-        canonicalizer = Canonicalizer(synonyms.synonyms, synonyms.ignore_words)
         matchable = [*knowledge.entries.values(), *knowledge.not_covered.values()]
-        self._matcher = Matcher(matchable, canonicalizer)
+        self._matcher = Matcher(matchable, knowledge.canonicalizer)
         self._semantic: SemanticIndex | None = None
         self._known_vectors: dict[str, np.ndarray] = {}
         if knowledge.matching.semantic_share > 0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 import Stemmer
@@ -24,6 +25,15 @@ _STEMMER = Stemmer.Stemmer("english")
 def stem(word: str) -> str:
     """Fold word endings ("blocks", "blocked" -> "block") so forms of a word compare equal."""
     return _STEMMER.stemWord(word)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A knowledge wording in the three forms the checks and the index compare."""
+
+    normalized: str
+    canonical: str  # synonyms replaced by their canonical words
+    key: str  # canonical, filler dropped, endings folded
 
 
 class Canonicalizer:
@@ -43,6 +53,7 @@ class Canonicalizer:
             else None
         )
         self._ignored = frozenset(normalize(word) for word in ignore_words)
+        self._readings: dict[str, Reading] = {}
 
     def canonical(self, normalized: str) -> str:
         """Replace every known variant (longest first) by its canonical word."""
@@ -60,7 +71,22 @@ class Canonicalizer:
 
     def key(self, text: str) -> str:
         """The form two phrasings are compared in: normalized, canonical, no filler, stemmed."""
-        return self.canonical_key(self.canonical(normalize(text)))
+        return self.read(text).key
+
+    def read(self, text: str) -> Reading:
+        """A knowledge wording's forms, worked out once per wording.
+
+        The loader's checks, the matcher's index and each fold of the answer check's
+        training all read every wording of the base. Only the base's own texts come here,
+        never members' messages, so what is kept stays the size of the base.
+        """
+        reading = self._readings.get(text)
+        if reading is None:
+            normalized = normalize(text)
+            canonical = self.canonical(normalized)
+            reading = Reading(normalized, canonical, self.canonical_key(canonical))
+            self._readings[text] = reading
+        return reading
 
     def canonical_key(self, canonical: str) -> str:
         """``key`` of a text already normalized and made canonical (the index has both)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.core.synonyms import Canonicalizer
 from bot.knowledge.schema import (
     AnswerCheckFile,
     DetectorFile,
@@ -33,6 +34,8 @@ class KnowledgeBase:
     sections: dict[str, str]
     sources: dict[str, Source]
     synonyms: SynonymsFile
+    # built from ``synonyms`` by the loader, whose checks already read every wording with it
+    canonicalizer: Canonicalizer
     safety: SafetyFile
     replies: Replies
     matching: Matching = field(default_factory=Matching)

@@ -175,6 +175,7 @@ def load_knowledge(
     if isinstance(sources_doc, YamlDocument) and isinstance(sources, SourcesFile):
         reader.problems += check_sources(sources_doc, sources)
         reader.problems += check_entries(loaded, {source.id for source in sources.sources})
+    canonicalizer = None
     if isinstance(synonyms, SynonymsFile):
         canonicalizer = Canonicalizer(synonyms.synonyms, synonyms.ignore_words)
         reader.problems += check_phrasings(loaded, canonicalizer)
@@ -212,6 +213,7 @@ def load_knowledge(
     if reader.problems:
         raise KnowledgeError(reader.problems)
     assert isinstance(sources, SourcesFile) and isinstance(synonyms, SynonymsFile)
+    assert canonicalizer is not None
     assert isinstance(safety, SafetyFile) and isinstance(replies, Replies)
     assert isinstance(settings, SettingsFile) and isinstance(not_covered, NotCoveredFile)
     entries = {entry.id: entry for part in loaded for entry in part.content.entries}
@@ -223,6 +225,7 @@ def load_knowledge(
         sections=sections,
         sources={source.id: source for source in sources.sources},
         synonyms=synonyms,
+        canonicalizer=canonicalizer,
         safety=safety,
         replies=replies,
         matching=settings.matching,

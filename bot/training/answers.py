@@ -27,7 +27,6 @@ from bot.core.normalize import normalize
 from bot.core.ranking import banded_answer, rank, settled_before_check
 from bot.core.responder import Responder
 from bot.core.semantic import SemanticIndex
-from bot.core.synonyms import Canonicalizer
 from bot.evaluation import NOT_COVERED, OUT_OF_SCOPE, load_cases
 from bot.knowledge import load_knowledge
 from bot.knowledge.base import KnowledgeBase
@@ -81,7 +80,7 @@ class _Wordings:
 
 def held_out_items(knowledge: KnowledgeBase, responder: Responder, folds: int) -> list[Item]:
     """Each knowledge wording, ranked against a base that lacks it (see the module's note)."""
-    canonicalizer = Canonicalizer(knowledge.synonyms.synonyms, knowledge.synonyms.ignore_words)
+    canonicalizer = knowledge.canonicalizer
     vectors = responder.wording_vectors
     items: list[Item] = []
     for fold in range(folds):
