@@ -135,7 +135,10 @@ def test_off_topic_that_scores_by_meaning_alone_gets_no_did_you_mean(
     assert reply.score is not None and reply.score >= knowledge.matching.clarify_at
     no_floor = knowledge.matching.model_copy(update={"clarify_words_at": 0})
     ungated = Responder(dataclasses.replace(knowledge, matching=no_floor)).respond(question)
-    assert ungated.kind is ReplyKind.CLARIFY
+    # without it, meaning alone would offer entries: as a did-you-mean, or as the buttons
+    # of a not-covered topic it comes near ("best albums for a session")
+    assert ungated.kind in (ReplyKind.CLARIFY, ReplyKind.NOT_COVERED)
+    assert ungated.suggestions
 
 
 def test_vague_question_gets_up_to_three_suggestions(responder: Responder):
