@@ -80,7 +80,6 @@ class _Wordings:
 
 def held_out_items(knowledge: KnowledgeBase, responder: Responder, folds: int) -> list[Item]:
     """Each knowledge wording, ranked against a base that lacks it (see the module's note)."""
-    canonicalizer = knowledge.canonicalizer
     vectors = responder.wording_vectors
     items: list[Item] = []
     for fold in range(folds):
@@ -99,7 +98,7 @@ def held_out_items(knowledge: KnowledgeBase, responder: Responder, folds: int) -
         index = SemanticIndex(
             [owner for owner, _ in owners], np.stack([vectors[text] for _, text in owners])
         )
-        matcher = Matcher(kept, canonicalizer)
+        matcher = Matcher(kept, knowledge.canonicalizer)
         topics = {item.id for item in kept if item.id in knowledge.not_covered}
         for text, expect in held:
             vector = vectors[text][None, :]
