@@ -9,12 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.core.answer_check import FEATURES, AnswerCheck, candidate_features
+from bot.core.answer_check import (
+    FEATURES,
+    UNANSWERED,
+    AnswerCheck,
+    PastQuestions,
+    candidate_features,
+)
 from bot.core.matcher import Match
 from bot.core.normalize import normalize
 from bot.core.ranking import Ranking
 from bot.core.reply import ReplyKind
 from bot.core.responder import Responder
+from bot.evaluation import load_cases
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.knowledge.problems import KnowledgeError
 from bot.knowledge.schema import AnswerCheckFile
@@ -28,6 +35,8 @@ from bot.training.answers import (
     rates,
 )
 from tests.validate_run import validate
+
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 RANK = FEATURES.index("rank")
 LEAD = FEATURES.index("lead")
@@ -98,6 +107,8 @@ def test_features_follow_the_ranking_in_the_files_order(knowledge: KnowledgeBase
         "blended": 70.0, "words": 60.0, "meaning": 80.0, "rank": 0.0, "behind-best": 0.0,
         "lead": 20.0, "best-not-covered": 65.0, "over-not-covered": 5.0,
         "information": 0.75, "to-mean": 0.0, "length": 6.0,
+        "past-share": 0.0, "past-unanswered": 0.0, "past-closest": 0.0,
+        "past-closest-unanswered": 0.0,
     }  # fmt: skip
     second = dict(zip(FEATURES, rows[1], strict=True))
     assert (second["rank"], second["behind-best"], second["lead"]) == (1.0, 20.0, -20.0)
@@ -209,3 +220,52 @@ def test_a_stale_or_broken_answer_check_does_not_stop_its_own_refit(folder: Path
     with pytest.raises(KnowledgeError):
         load_knowledge(folder)
     assert load_knowledge(folder, answer_check=False).answer_check is None
+
+
+def _unit(*values: float) -> np.ndarray:
+    vector = np.asarray(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_past_questions_say_how_the_nearest_ones_were_answered():
+    past = PastQuestions(
+        np.stack([_unit(1, 0, 0), _unit(1, 0.1, 0), _unit(0.9, 0.4, 0), _unit(0, 0, 1)]),
+        np.array(["a", UNANSWERED, "b", "a"]),
+        k=3,
+        folds=np.array([0, 1, 1, 0]),
+    )
+    rows = past.rows(_unit(1, 0, 0), ["a", "b", "c"])
+    share_a, unanswered, closest_a, closest_unanswered = rows[0]
+    # the three nearest: an exact "a" (it outweighs the rest), then the unanswered, then "b"
+    assert share_a > 0.99 and 0 < unanswered < 0.01
+    assert closest_a == pytest.approx(1.0) and closest_unanswered == pytest.approx(0.995, abs=1e-3)
+    assert rows[2].tolist()[0] == rows[2].tolist()[2] == 0.0  # "c" was never asked
+    assert rows[:, 1].tolist() == [unanswered] * 3  # the same for every entry
+    # hiding fold 0 (training hides a question's own fold): the exact "a" cannot vote
+    hidden = past.rows(_unit(1, 0, 0), ["a", "b"], hide_fold=1 - 1)
+    assert hidden[0][0] == 0.0 and hidden[0][1] > 0.5 and hidden[1][0] > 0.0
+
+
+def test_the_shipped_check_reads_the_labelled_questions_it_was_fitted_on(
+    knowledge: KnowledgeBase,
+):
+    check = knowledge.answer_check
+    assert check is not None and check.questions is not None and check.questions.k == 10
+    stored = PastQuestions.load(knowledge.directory / "models", check.questions)
+    cases = [case for name in QUESTION_FILES for case in load_cases(REPOSITORY / name)]
+    assert len(stored.owners) == len(cases)
+    expected = [
+        UNANSWERED if c.expect in ("not_covered", "out_of_scope") else c.expect for c in cases
+    ]
+    assert stored.owners.tolist() == expected
+
+
+def test_a_past_questions_file_that_changed_is_refused_by_validate(folder: Path):
+    path = folder / "models" / "answers-questions.npz"
+    path.write_bytes(path.read_bytes() + b"\0")
+    result = validate(folder)
+    assert result.returncode == 1
+    assert (
+        "models/answers.json:1: answers-questions.npz is not the file this model was trained with"
+        in result.stdout
+    )

@@ -25,45 +25,62 @@ from bot.knowledge.schema import NeighbourRef
 CLIP = 0.02  # a unanimous vote is strong evidence, never certainty (its log-odds stay finite)
 
 
-def vote(vectors: np.ndarray, labels: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
-    """Each query's distance-weighted share of positive labels among its ``k`` nearest.
+def nearest(
+    vectors: np.ndarray, queries: np.ndarray, k: int, hidden: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each query's ``k`` nearest stored vectors: their rows, cosines and weights.
 
     ``vectors`` and ``queries`` are unit length, so cosine is a dot product; a neighbour's
-    weight is one over its cosine distance (an exact repeat outweighs the rest).
+    weight is one over its cosine distance (an exact repeat outweighs the rest). Rows
+    marked in ``hidden`` are never chosen (training hides a message's own fold).
     """
     queries = np.atleast_2d(queries).astype(np.float32)
     cosines = queries @ vectors.T
+    if hidden is not None:
+        cosines[:, hidden] = -np.inf
     k = min(k, vectors.shape[0])
-    nearest = np.argpartition(-cosines, k - 1, axis=1)[:, :k]
-    closeness = np.take_along_axis(cosines, nearest, axis=1)
+    rows = np.argpartition(-cosines, k - 1, axis=1)[:, :k]
+    closeness = np.take_along_axis(cosines, rows, axis=1)
     weights = 1.0 / np.maximum(1.0 - closeness, 1e-6)
-    positive = (weights * labels[nearest]).sum(axis=1) / weights.sum(axis=1)
+    return rows, closeness, weights
+
+
+def vote(vectors: np.ndarray, labels: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """Each query's distance-weighted share of positive labels among its ``k`` nearest."""
+    rows, _, weights = nearest(vectors, queries, k)
+    positive = (weights * labels[rows]).sum(axis=1) / weights.sum(axis=1)
     return np.clip(positive.astype(np.float64), CLIP, 1.0 - CLIP)
 
 
-# Loaded vectors by file hash: a knowledge reload that keeps the same file reuses them
-# (27 MB as float32; reading and converting them takes about 80 ms).
-_loaded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+# Loaded arrays by file hash: a knowledge reload that keeps the same file reuses them
+# (the crisis vote's 27 MB as float32; reading and converting them takes about 80 ms).
+_loaded: dict[str, dict[str, np.ndarray]] = {}
 _loading = threading.Lock()
+
+
+def load_pinned(models: Path, file: str, sha256: str) -> dict[str, np.ndarray]:
+    """A model's stored arrays, once the file is the one it was trained with."""
+    path = models / file
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing")
+    if file_sha256(path) != sha256:
+        raise ValueError(f"{path} is not the file the model was trained with")
+    with _loading:
+        if sha256 not in _loaded:
+            with np.load(path) as stored:
+                arrays = {name: stored[name] for name in stored.files}
+            arrays["vectors"] = arrays["vectors"].astype(np.float32)  # stored as float16
+            _loaded[sha256] = arrays
+        return _loaded[sha256]
 
 
 class NeighbourVote:
     """The labelled messages' vectors, loaded once from ``models/``, and their vote."""
 
     def __init__(self, models: Path, ref: NeighbourRef) -> None:
-        path = models / ref.file
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing")
-        if file_sha256(path) != ref.sha256:
-            raise ValueError(f"{path} is not the file the detector was trained with")
-        with _loading:
-            if ref.sha256 not in _loaded:
-                with np.load(path) as stored:
-                    _loaded[ref.sha256] = (
-                        stored["vectors"].astype(np.float32),
-                        stored["labels"].astype(np.float32),
-                    )
-            self._vectors, self._labels = _loaded[ref.sha256]
+        stored = load_pinned(models, ref.file, ref.sha256)
+        self._vectors = stored["vectors"]
+        self._labels = stored["labels"].astype(np.float32)
         self._k = ref.k
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:

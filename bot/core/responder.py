@@ -9,11 +9,12 @@ cooldown can sit between the safety screen and the expensive matching.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-from bot.core.answer_check import AnswerCheck, candidate_features
+from bot.core.answer_check import AnswerCheck, PastQuestions, candidate_features
 from bot.core.encoder import SentenceEncoder, encoder_for
 from bot.core.matcher import Matcher
 from bot.core.normalize import encoder_windows, normalize
@@ -79,9 +80,11 @@ class Responder:
             for text in (entry.question, entry.answer, *entry.phrasings)
             for word in normalize(text).split()
         }
-        self._answer_check = (
-            AnswerCheck(knowledge.answer_check) if knowledge.answer_check is not None else None
-        )
+        check = knowledge.answer_check
+        self._answer_check = AnswerCheck(check) if check is not None else None
+        self._past = None
+        if check is not None and check.questions is not None:
+            self._past = PastQuestions.load(knowledge.directory / MODELS_FOLDER, check.questions)
         self._safety = SafetyCheck(
             knowledge.safety, knowledge.detectors, known_words, knowledge.directory / MODELS_FOLDER
         )
@@ -261,22 +264,36 @@ class Responder:
         return banded_answer(ranking, self.knowledge.matching, self.knowledge.not_covered)
 
     def _candidates(
-        self, ranking: Ranking, normalized: str, vectors: np.ndarray
+        self,
+        ranking: Ranking,
+        normalized: str,
+        vectors: np.ndarray,
+        past: PastQuestions | None = None,
+        hide_fold: int | None = None,
     ) -> tuple[list[str], np.ndarray]:
+        vector = vectors[0] if len(vectors) else None
+        past = past or self._past
+        rows = None
+        if past is not None and vector is not None:
+            rows = functools.partial(past.rows, vector, hide_fold=hide_fold)
         return candidate_features(
             ranking,
             self._semantic,
-            vectors[0] if len(vectors) else None,
+            vector,
             self.knowledge.not_covered,
             len(normalized.split()),
+            rows,
         )
 
-    def answer_features(self, message: str) -> tuple[list[str], np.ndarray, str | None, str | None]:
+    def answer_features(
+        self, message: str, past: PastQuestions | None = None, hide_fold: int | None = None
+    ) -> tuple[list[str], np.ndarray, str | None, str | None]:
         """What the answer check reads for ``message``, for training it, not for replies.
 
         Also where the message goes when that is settled before the check is asked
         (``settled_before_check``): the check never sees those; and the entry the score
-        bands alone would answer with, to compare the two.
+        bands alone would answer with, to compare the two. Training passes the past
+        questions it is building, with the message's own fold hidden.
         """
         normalized = normalize(message)
         vectors = self._vectors(encoder_windows(message))
@@ -285,7 +302,12 @@ class Responder:
             self._matcher, ranking, self.knowledge.matching, self.knowledge.not_covered, normalized
         )
         banded = banded_answer(ranking, self.knowledge.matching, self.knowledge.not_covered)
-        return *self._candidates(ranking, normalized, vectors), settled, banded
+        candidates = self._candidates(ranking, normalized, vectors, past, hide_fold)
+        return *candidates, settled, banded
+
+    def first_vector(self, message: str) -> np.ndarray:
+        """The sentence vector the ranking reads for a message with words (its first window's)."""
+        return self._vectors(encoder_windows(message))[0]
 
     @property
     def wording_vectors(self) -> dict[str, np.ndarray]:

@@ -23,6 +23,7 @@ from bot.knowledge.models import (
     DETECTORS,
     MODELS_FOLDER,
     model_problems,
+    pinned_problems,
     read_model,
     stale_training,
 )
@@ -199,6 +200,10 @@ def load_knowledge(
             reader.digest.update(f"{MODELS_FOLDER}/{ANSWER_CHECK}\0".encode())
             reader.digest.update(answers_path.read_bytes())
             reader.problems += stale_training(check, directory.parent, _label(answers_path))
+            if check.questions is not None:
+                reader.problems += pinned_problems(
+                    [check.questions], directory / MODELS_FOLDER, _label(answers_path)
+                )
     # With an entry file unreadable, every reference into it would look broken: say only
     # what is really wrong.
     if all_entries_read and isinstance(safety_doc, YamlDocument) and isinstance(safety, SafetyFile):

@@ -17,7 +17,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from bot.knowledge.problems import Problem
-from bot.knowledge.schema import AnswerCheckFile, DetectorFile
+from bot.knowledge.schema import AnswerCheckFile, DetectorFile, EncoderRef, NeighbourRef
 
 MODELS_FOLDER = "models"
 DETECTORS = ("crisis", "advice")
@@ -107,10 +107,17 @@ def stale_training(
 
 def model_problems(detector: DetectorFile, models: Path, label: str) -> list[Problem]:
     """Every file the detector names (encoder, tokenizer, neighbours) exists, byte for byte."""
-    problems = []
-    refs = [detector.encoder, detector.tokenizer]
+    refs: list[EncoderRef | NeighbourRef] = [detector.encoder, detector.tokenizer]
     if detector.neighbours is not None:
-        refs.append(detector.neighbours)  # type: ignore[arg-type]
+        refs.append(detector.neighbours)
+    return pinned_problems(refs, models, label)
+
+
+def pinned_problems(
+    refs: Iterable[EncoderRef | NeighbourRef], models: Path, label: str
+) -> list[Problem]:
+    """Each named file exists and is the one the model was trained with."""
+    problems = []
     for ref in refs:
         path = models / ref.file
         if not path.is_file():

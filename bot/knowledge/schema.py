@@ -364,7 +364,7 @@ class EncoderRef(Strict):
 
 
 class NeighbourRef(Strict):
-    """The labelled messages' vectors a detector's neighbour vote reads (``models/``)."""
+    """Labelled vectors a neighbour vote reads (``models/``): a detector's, the answer check's."""
 
     file: Text
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -441,6 +441,14 @@ class DetectorFile(Strict):
 
 # What the answer check reads for each candidate entry, in this order
 # (``bot.core.answer_check.candidate_features`` computes them).
+# What the labelled questions nearest in meaning say (``bot.core.answer_check.PastQuestions``).
+PAST_FEATURES = (
+    "past-share",  # the entry's weighted share of the nearest past questions
+    "past-unanswered",  # the share of those that were not covered or off-topic
+    "past-closest",  # cosine of the closest past question answered by the entry
+    "past-closest-unanswered",  # cosine of the closest one left unanswered
+)
+
 ANSWER_FEATURES = (
     "blended",  # the blended ranking's score
     "words",  # rapidfuzz's score alone
@@ -453,6 +461,7 @@ ANSWER_FEATURES = (
     "information",  # how much the question says (``Matcher.information``)
     "to-mean",  # cosine to the mean of all the entry's wordings
     "length",  # the question's words
+    *PAST_FEATURES,
 )
 
 
@@ -471,6 +480,8 @@ class AnswerCheckFile(Strict):
     training: TrainingData
     trained: dt.date
     development: dict[str, float] = Field(default_factory=dict)
+    # the labelled questions whose nearest ones vote; without it, their features are zero
+    questions: NeighbourRef | None = None
 
     @model_validator(mode="after")
     def _chain(self) -> AnswerCheckFile:
