@@ -7,8 +7,10 @@
 ``refit [--detector NAME] [--folds N]`` refits the heads and thresholds on the shipped
 encoder, and the answer check (``answers``: when the best-ranked entry is the answer) on
 the labelled questions (minutes; for new labelled messages);
-``retire NOTE`` moves the scored frozen test sets into the retired files; ``freeze INCOMING
-NOTE`` writes fresh ones in their place, minus repeats (``bot.training.rounds``);
+``retire NOTE`` moves the scored frozen test sets into the retired files; ``brief FOLDER``
+writes the fresh writers' briefs and ``assemble FOLDER`` gathers their files
+(``bot.training.briefs``); ``freeze INCOMING NOTE`` writes the fresh sets in place of the
+retired ones, minus repeats (``bot.training.rounds``);
 ``references [--knowledge DIR]`` records the exported encoder's own reference vectors in
 detector files written before training did so (no retraining, a second or two).
 """
@@ -172,6 +174,31 @@ def _round(arguments: argparse.Namespace) -> int:
     return 0
 
 
+# Where the article sits beside a checkout of this repository (it is not copied into it).
+ARTICLE = Path("../shared/source/ketamine-for-ptsd-article.txt")
+
+
+def _writers(arguments: argparse.Namespace) -> int:
+    """``brief`` or ``assemble``: the fresh writers' side of a new round."""
+    from bot.knowledge import load_knowledge
+    from bot.training.briefs import assemble, write_briefs
+
+    knowledge_dir = default_knowledge_dir()
+    repository = knowledge_dir.parent
+    knowledge = load_knowledge(knowledge_dir, answer_check=False)
+    try:
+        if arguments.command == "brief":
+            article = arguments.article or repository / ARTICLE
+            lines = write_briefs(repository, knowledge, arguments.folder, article)
+        else:
+            lines = assemble(repository, knowledge, arguments.folder)
+    except ValueError as error:
+        print(f"python -m bot.training {arguments.command}: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m bot.training")
@@ -201,6 +228,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     freeze_parser.add_argument("incoming", type=Path, help="folder with the fresh *-test.yaml")
     freeze_parser.add_argument("note", help="who wrote them, from what, before which change")
+    brief_parser = commands.add_parser(
+        "brief", help="write the fresh writers' briefs for a new round into a folder"
+    )
+    brief_parser.add_argument("folder", type=Path, help="a new folder outside the repository")
+    brief_parser.add_argument(
+        "--article", type=Path, default=None, help=f"the article (default: {ARTICLE})"
+    )
+    assemble_parser = commands.add_parser(
+        "assemble", help="check the writers' files and write the fresh sets freeze reads"
+    )
+    assemble_parser.add_argument("folder", type=Path, help="the folder brief wrote")
     references_parser = commands.add_parser(
         "references", help="record the exported encoder's reference vectors (no retraining)"
     )
@@ -232,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         return refit(knowledge, names, arguments.folds)
     if arguments.command in ("retire", "freeze"):
         return _round(arguments)
+    if arguments.command in ("brief", "assemble"):
+        return _writers(arguments)
     if arguments.command == "references":
         return references(arguments.knowledge or default_knowledge_dir())
     return train(arguments.folds, arguments.epochs)

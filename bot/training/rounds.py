@@ -40,7 +40,7 @@ def text_values(node: object) -> list[str]:
     return []
 
 
-def _questions_body(groups: dict[str, list[str]]) -> str:
+def questions_body(groups: dict[str, list[str]]) -> str:
     """A questions file's body: labels as mapping keys, one double-quoted question a line."""
     return "questions:\n" + "\n".join(
         f"  {label}:\n" + "".join(f"    - {json.dumps(q, ensure_ascii=False)}\n" for q in texts)
@@ -49,7 +49,8 @@ def _questions_body(groups: dict[str, list[str]]) -> str:
     )
 
 
-def _messages_body(messages: Iterable[dict[str, str]]) -> str:
+def messages_body(messages: Iterable[dict[str, str]]) -> str:
+    """A messages file's body: each message's text (double-quoted), label and category."""
     return "messages:\n" + "".join(
         f"- text: {json.dumps(m['text'], ensure_ascii=False)}\n"
         f"  label: {m['label']}\n  category: {m['category']}\n"
@@ -89,7 +90,7 @@ def retire(data: Path, note: str, today: dt.date | None = None) -> list[str]:
                 ).splitlines(keepends=True)
                 if line.startswith("#")
             )
-            text = kept_header + header + _questions_body(groups)
+            text = kept_header + header + questions_body(groups)
             expected = sum(map(len, (old.get("questions") or {}).values())) + sum(
                 map(len, new["questions"].values())
             )
@@ -217,11 +218,11 @@ def freeze(
             }
             total = sum(map(len, fresh["questions"].values()))
             written = sum(map(len, groups.values()))
-            body = _questions_body(groups)
+            body = questions_body(groups)
         else:
             messages = [m for m in fresh.get("messages") or [] if next(verdicts)]
             total, written = len(fresh.get("messages") or []), len(messages)
-            body = _messages_body(messages)
+            body = messages_body(messages)
         header = _comment(
             f"FROZEN, written {day}: {note}\n"
             "Never tune on it, never train on it, never add to it.\n"
