@@ -286,17 +286,22 @@ class Responder:
         )
 
     def answer_features(
-        self, message: str, past: PastQuestions | None = None, hide_fold: int | None = None
+        self,
+        message: str,
+        past: PastQuestions | None = None,
+        hide_fold: int | None = None,
+        first: np.ndarray | None = None,
     ) -> tuple[list[str], np.ndarray, str | None, str | None]:
         """What the answer check reads for ``message``, for training it, not for replies.
 
         Also where the message goes when that is settled before the check is asked
         (``settled_before_check``): the check never sees those; and the entry the score
         bands alone would answer with, to compare the two. Training passes the past
-        questions it is building, with the message's own fold hidden.
+        questions it is building, with the message's own fold hidden, and the message's
+        ``first_vector`` when it has it already (the ranking reads no other).
         """
         normalized = normalize(message)
-        vectors = self._vectors(encoder_windows(message))
+        vectors = self._vectors(encoder_windows(message)) if first is None else first[None, :]
         ranking = self._rank(normalized, vectors)
         settled = settled_before_check(
             self._matcher, ranking, self.knowledge.matching, self.knowledge.not_covered, normalized

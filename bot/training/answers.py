@@ -137,25 +137,36 @@ def labelled_questions(repository: Path) -> list[Case]:
     return [case for name in QUESTION_FILES for case in load_cases(repository / name)]
 
 
-def past_questions(responder: Responder, cases: Sequence[Case], folds: int) -> PastQuestions:
-    """The labelled questions as the vote stores them: unit float16 vectors and owners."""
-    vectors = np.stack([responder.first_vector(case.text) for case in cases])
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+def past_questions(vectors: np.ndarray, cases: Sequence[Case], folds: int) -> PastQuestions:
+    """The labelled questions as the vote stores them: unit float16 vectors and owners.
+
+    ``vectors`` holds each question's first vector (``Responder.first_vector``), in order.
+    """
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     owners = np.array(
         [PAST_UNANSWERED if case.expect in UNANSWERED else case.expect for case in cases]
     )
     fold_of = np.array([_fold(case.text, folds) for case in cases])
-    return PastQuestions(vectors.astype(np.float16), owners, PAST_K, fold_of)
+    return PastQuestions(unit.astype(np.float16), owners, PAST_K, fold_of)
 
 
 def question_items(
-    responder: Responder, cases: Sequence[Case], folds: int, past: PastQuestions | None = None
+    responder: Responder,
+    cases: Sequence[Case],
+    vectors: np.ndarray,
+    folds: int,
+    past: PastQuestions | None = None,
 ) -> list[Item]:
-    """The labelled questions, ranked against the whole knowledge base."""
+    """The labelled questions, ranked against the whole knowledge base.
+
+    ``vectors`` are their first vectors, encoded once for this and for ``past_questions``.
+    """
     items = []
-    for case in cases:
+    for case, vector in zip(cases, vectors, strict=True):
         fold = _fold(case.text, folds)
-        entries, features, settled, banded = responder.answer_features(case.text, past, fold)
+        entries, features, settled, banded = responder.answer_features(
+            case.text, past, fold, vector
+        )
         answered = _answered(settled, responder.knowledge)
         banded = banded if answered is None else answered or None
         items.append(Item(case.expect, entries, features, fold, False, answered, banded))
@@ -250,9 +261,10 @@ def fit_answer_check(
     knowledge = load_knowledge(knowledge_dir, answer_check=False)
     responder = Responder(knowledge)
     cases = labelled_questions(repository)
-    past = past_questions(responder, cases, folds)
+    vectors = np.stack([responder.first_vector(case.text) for case in cases])
+    past = past_questions(vectors, cases, folds)
     items = held_out_items(knowledge, responder, folds, past) + question_items(
-        responder, cases, folds, past
+        responder, cases, vectors, folds, past
     )
     picks: list[tuple[str | None, float]] = [(None, 0.0)] * len(items)
     for fold in range(folds):
