@@ -190,11 +190,16 @@ def _fit(items: Sequence[Item]) -> object:
     labels = np.concatenate(
         [[entry == item.expect for entry in item.entries] for item in rows]
     ).astype(int)
+    from threadpoolctl import threadpool_limits
+
     model = make_pipeline(
         StandardScaler(),
         MLPClassifier((HIDDEN,), max_iter=500, early_stopping=True, random_state=0),
     )
-    model.fit(features, labels)
+    # One BLAS thread: a multithreaded product sums in a varying order, and the network's
+    # weights (and at times its threshold) then differed between two refits of the same data.
+    with threadpool_limits(limits=1, user_api="blas"):
+        model.fit(features, labels)
     return model
 
 
