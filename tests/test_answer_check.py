@@ -100,18 +100,23 @@ def test_features_follow_the_ranking_in_the_files_order(knowledge: KnowledgeBase
         {"a": 80.0, "b": 55.0, "topic": 90.0},
         0.75,
     )
-    entries, rows = candidate_features(ranking, None, None, {"topic"}, 6)
+    covered = {"a": (0.5, 2.0, 1.0), "b": (0.25, 3.0, 1.0)}
+    entries, rows = candidate_features(
+        ranking, None, None, {"topic"}, 6, lambda ids: [covered[i] for i in ids]
+    )
     assert entries == ["a", "b"]
     row = dict(zip(FEATURES, rows[0], strict=True))
     assert row == {
         "blended": 70.0, "words": 60.0, "meaning": 80.0, "rank": 0.0, "behind-best": 0.0,
         "lead": 20.0, "best-not-covered": 65.0, "over-not-covered": 5.0,
         "information": 0.75, "to-mean": 0.0, "length": 6.0,
+        "entry-covers": 0.5, "rarest-left-out": 2.0, "unknown-words": 1.0,
         "past-share": 0.0, "past-unanswered": 0.0, "past-closest": 0.0,
         "past-closest-unanswered": 0.0,
     }  # fmt: skip
     second = dict(zip(FEATURES, rows[1], strict=True))
     assert (second["rank"], second["behind-best"], second["lead"]) == (1.0, 20.0, -20.0)
+    assert (second["entry-covers"], second["rarest-left-out"]) == (0.25, 3.0)
 
 
 def test_a_model_file_that_reads_other_features_is_refused_by_validate(folder: Path):

@@ -67,3 +67,18 @@ def test_a_wording_is_read_once_and_its_key_matches_a_fresh_reading():
     assert first.canonical == "how does ketamine block the nmda receptors"
     assert first.key == "ketamin block nmda receptor"
     assert canonicalizer.key("how does ket block nmda receptors") == first.key
+
+
+def test_coverage_shows_the_detail_an_entry_never_mentions():
+    matcher = _matcher()
+    # every word of the question is in the session-length entry's own words
+    covered, left_out, unknown = matcher.coverage(normalize("how long is a session"), ["length"])[0]
+    assert (covered, left_out, unknown) == (1.0, 0.0, 0.0)
+    # its facts repeated, then a detail no entry gives: "chairs" is unknown to the base
+    detail = normalize("a session is two hours, but are the chairs comfy")
+    (length_row,) = matcher.coverage(detail, ["length"])
+    assert 0.0 < length_row[0] < 1.0
+    assert length_row[1] == matcher.coverage(detail, ["speed"])[0][1]  # the unknown word, rarest
+    assert length_row[2] == 3.0  # "but", "chairs" and "comfy": this tiny base lists few stop words
+    # an entry that shares fewer of its words covers less of it
+    assert matcher.coverage(detail, ["speed"])[0][0] < length_row[0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -106,6 +106,7 @@ class Matcher:
             word: math.log(1 + total / count) for word, count in document_frequency.items()
         }
         self._entry_words = {entry_id: frozenset(words) for entry_id, words in entry_words.items()}
+        self._rarest = math.log(1 + total)  # a word in one entry: what an unknown word weighs
         self._phrasing_weight = [sum(self._weight[word] for word in words) for words in self._words]
         self._postings: dict[str, list[int]] = defaultdict(list)
         for index, words in enumerate(self._words):
@@ -205,6 +206,29 @@ class Matcher:
         if length > LONG_MESSAGE_WORDS:
             said *= LONG_MESSAGE_WORDS / length
         return said
+
+    def coverage(self, normalized: str, entry_ids: Sequence[str]) -> list[tuple[float, ...]]:
+        """For each entry, how much of the question its own words (wordings and answer) explain.
+
+        A question that repeats an entry's facts to ask a detail the article never gives
+        ("the shot goes in a muscle, but which one, arm or thigh") shares most of its words
+        with the entry, and its rarest word with none. Per entry: the share of the question's
+        word weight the entry uses, the weight of the rarest word it does not, and how many
+        words no entry uses at all (the same for every entry).
+        """
+        words = set(self.query_key(normalized).split())
+        weights = {word: self._weight.get(word, self._rarest) for word in words}
+        total = sum(weights.values()) or 1.0
+        unknown = float(sum(word not in self._weight for word in words))
+        rows = []
+        for entry_id in entry_ids:
+            own = self._entry_words.get(entry_id, frozenset())
+            covered = sum(weight for word, weight in weights.items() if word in own)
+            missing = max(
+                (weight for word, weight in weights.items() if word not in own), default=0.0
+            )
+            rows.append((covered / total, missing, unknown))
+        return rows
 
     def rank(self, normalized: str, limit: int) -> list[Match]:
         """The ``limit`` best entries for a normalized question, best first."""

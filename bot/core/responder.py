@@ -282,6 +282,7 @@ class Responder:
             vector,
             self.knowledge.not_covered,
             len(normalized.split()),
+            functools.partial(self._matcher.coverage, normalized),
             rows,
         )
 

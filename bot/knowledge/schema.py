@@ -449,6 +449,13 @@ PAST_FEATURES = (
     "past-closest-unanswered",  # cosine of the closest one left unanswered
 )
 
+# How much of the question the entry's own words explain (``bot.core.matcher.Matcher.coverage``).
+COVERAGE_FEATURES = (
+    "entry-covers",  # the share of the question's word weight the entry's words use
+    "rarest-left-out",  # the weight of the rarest question word the entry does not use
+    "unknown-words",  # how many of the question's words no entry or topic uses
+)
+
 ANSWER_FEATURES = (
     "blended",  # the blended ranking's score
     "words",  # rapidfuzz's score alone
@@ -461,6 +468,7 @@ ANSWER_FEATURES = (
     "information",  # how much the question says (``Matcher.information``)
     "to-mean",  # cosine to the mean of all the entry's wordings
     "length",  # the question's words
+    *COVERAGE_FEATURES,
     *PAST_FEATURES,
 )
 

@@ -122,7 +122,13 @@ def held_out_items(
             ranking = rank(matcher, index, normalized, vector, knowledge.matching.semantic_share)
             rows = None if past is None else functools.partial(past.rows, vector[0])
             entries, features = candidate_features(
-                ranking, index, vector[0], topics, len(normalized.split()), rows
+                ranking,
+                index,
+                vector[0],
+                topics,
+                len(normalized.split()),
+                functools.partial(matcher.coverage, normalized),
+                rows,
             )
             settled = settled_before_check(matcher, ranking, knowledge.matching, topics, normalized)
             answered = _answered(settled, knowledge)
