@@ -13,7 +13,7 @@ import yaml
 from bot.core.detector import blend
 from bot.core.encoder import encoder_for
 from bot.core.ngrams import NgramModel
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.knowledge.models import REFIT, RETRAIN
 from bot.knowledge.schema import NgramHead
 from bot.training.__main__ import main as training_main
@@ -191,6 +191,18 @@ def test_validate_fails_when_the_corpus_changed_and_the_model_was_not_retrained(
     for name in ("crisis", "advice"):
         assert f"models/{name}.json:1: {DEPENDS_ON} changed since this model" in result.stdout
     assert f"refit with: {REFIT} (or {RETRAIN}" in result.stdout
+
+
+def test_a_tool_that_reads_only_the_entries_loads_them_while_the_models_are_stale(
+    tmp_path: Path, knowledge: KnowledgeBase
+):
+    """A new round's briefs are written right after retiring, before the refit it calls for."""
+    folder = _checkout(tmp_path)
+    _append(tmp_path / "tests/data/safety/train.yaml", "a new message", "not_crisis", "chitchat")
+    with pytest.raises(KnowledgeError, match="changed since this model was trained"):
+        load_knowledge(folder, answer_check=False)
+    entries = load_knowledge(folder, answer_check=False, check_training=False).entries
+    assert entries.keys() == knowledge.entries.keys()
 
 
 def test_both_detectors_go_stale_when_the_member_questions_they_learn_from_change(

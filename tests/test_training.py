@@ -99,6 +99,22 @@ def test_add_skips_repeats_and_near_repeats_of_any_frozen_or_retired_set(tmp_pat
     assert "added 1 messages" in capsys.readouterr().out
 
 
+def test_add_works_between_rounds_when_no_test_split_is_frozen(tmp_path: Path, capsys):
+    data = tmp_path / "data"
+    _corpus(data / "advice/train.yaml", "is ketamine approved for ptsd")
+    _corpus(data / "advice/dev.yaml", "what did the study measure")
+    _corpus(data / "advice/retired-test.yaml", "should my wife stop her sertraline first")
+    _corpus(
+        tmp_path / "incoming/new.yaml",
+        "should my wife stop her sertraline first?",  # retired: the bands come from it
+        "is the spray given at a pharmacy or a clinic",  # new
+    )
+    assert add(tmp_path / "incoming", data / "advice") == 0
+    kept = [message.text for message in read_messages(data / "advice/train.yaml")]
+    assert kept == ["is ketamine approved for ptsd", "is the spray given at a pharmacy or a clinic"]
+    assert "added 1 messages" in capsys.readouterr().out
+
+
 def test_crisis_band_comes_from_the_held_out_sets_when_there_are_any():
     scores, labels = _scores()
     held_scores = np.concatenate([np.linspace(0.5, 1.0, 50), np.linspace(0.0, 0.9, 200)])

@@ -119,12 +119,18 @@ def _stray_files(directory: Path) -> list[Problem]:
 
 
 def load_knowledge(
-    directory: Path | str | None = None, *, answer_check: bool = True
+    directory: Path | str | None = None,
+    *,
+    answer_check: bool = True,
+    check_training: bool = True,
 ) -> KnowledgeBase:
     """Load and validate the knowledge base; raise ``KnowledgeError`` listing every problem.
 
     ``answer_check=False`` leaves ``models/answers.json`` unread: what refitting it needs,
-    since a stale file must not stop its own refit.
+    since a stale file must not stop its own refit. ``check_training=False`` accepts
+    detectors trained before the labelled sets last changed: what a tool that reads only
+    the entries needs (a new round's briefs are written right after the old round is
+    retired, before the refit that retiring calls for).
     """
     directory = Path(directory) if directory is not None else default_knowledge_dir()
     if not directory.is_dir():
@@ -188,7 +194,8 @@ def load_knowledge(
         reader.problems += problems
         if detector is not None:
             reader.digest.update(f"{MODELS_FOLDER}/{name}\0".encode() + path.read_bytes())
-            reader.problems += stale_training(detector, directory.parent, _label(path))
+            if check_training:
+                reader.problems += stale_training(detector, directory.parent, _label(path))
             reader.problems += model_problems(detector, directory / MODELS_FOLDER, _label(path))
             detectors[name] = detector
     check = None
