@@ -1,6 +1,6 @@
 """Whether a group of the answer check's features carries over to a round nobody tuned on.
 
-    python benchmarks/answer_check_rounds.py [--commits 660ddaa,2961b94,c384975]
+    python benchmarks/answer_check_rounds.py [--commits C1,C2] [--groups G1,G2] [--thresholds T1,T2]
 
 Out-of-fold figures flatter a feature: a fold's questions sit beside others from the same
 round, written by the same writer in the same way. Here, for each round named by a commit
@@ -31,8 +31,8 @@ from bot.knowledge import load_knowledge  # noqa: E402
 from bot.knowledge.schema import ANSWER_FEATURES, COVERAGE_FEATURES, PAST_FEATURES  # noqa: E402
 from bot.training import answers  # noqa: E402
 
-# The fifteenth, sixteenth and seventeenth rounds, each at the commit that scored it.
-ROUNDS = "660ddaa,2961b94,c384975"
+# The fifteenth to eighteenth rounds, each at the commit that scored it.
+ROUNDS = "660ddaa,2961b94,c384975,024d7ee"
 GROUPS = {"all features": (), "without coverage": COVERAGE_FEATURES, "without past": PAST_FEATURES}
 
 
@@ -76,8 +76,15 @@ def fitted_threshold(items: list[answers.Item], folds: int = 5) -> tuple[object,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--commits", default=ROUNDS, help="commits whose frozen round to leave out")
-    commits = parser.parse_args().commits.split(",")
-    knowledge = load_knowledge(ROOT / "knowledge", answer_check=False)
+    parser.add_argument("--groups", default=",".join(GROUPS), help="feature groups to compare")
+    parser.add_argument(
+        "--thresholds", default="", help="also score at these thresholds (0.3,0.5,...)"
+    )
+    arguments = parser.parse_args()
+    commits = arguments.commits.split(",")
+    groups = {name: GROUPS[name] for name in arguments.groups.split(",")}
+    extra = [float(value) for value in arguments.thresholds.split(",") if value]
+    knowledge = load_knowledge(ROOT / "knowledge", answer_check=False, check_training=False)
     responder = Responder(knowledge)
     cases = answers.labelled_questions(ROOT)
     vectors = np.stack([responder.first_vector(case.text) for case in cases])
@@ -94,7 +101,7 @@ def main() -> None:
         tested = answers.question_items(
             responder, [cases[i] for i in scored], vectors[scored], 5, everyone
         )
-        for name, dropped in GROUPS.items():
+        for name, dropped in groups.items():
             model, threshold = fitted_threshold(without(training, dropped))
             items = without(tested, dropped)
             picks = [answers._best(model, item) for item in items]
@@ -105,6 +112,14 @@ def main() -> None:
                 f"  {unanswered:10.1%}  {wrong:5.1%}",
                 flush=True,
             )
+            for fixed in extra:
+                right, unanswered = answers.rates(items, picks, fixed)
+                wrong = answers.wrong_answers(items, picks, fixed)
+                print(
+                    f"{'':8} {'':18} {'':9}  {fixed:9.2f}  {right:6.1%}  {unanswered:10.1%}"
+                    f"  {wrong:5.1%}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
