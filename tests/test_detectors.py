@@ -283,7 +283,7 @@ def test_refit_writes_the_crisis_vote_beside_its_detector_and_validate_accepts_i
     vectors = np.load(models / after["neighbours"]["file"])
     messages = int(after["development"]["messages"])
     # every message it learned from, and the knowledge wordings (ordinary questions) too
-    assert vectors["vectors"].shape[1] == 384 and vectors["vectors"].shape[0] > messages
+    assert vectors["codes"].shape[1] == 384 and vectors["codes"].shape[0] > messages
     assert vectors["labels"].sum() == after["development"]["positives"]
     assert after["neighbours"]["k"] == 10
     result = validate(folder)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bot.core.detector import Detector
-from bot.core.neighbours import CLIP, vote
+from bot.core.neighbours import CLIP, pack, unpack, vote
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.models import MODELS_FOLDER
 from tests.validate_run import validate
@@ -33,6 +33,17 @@ def test_the_vote_weighs_the_nearest_messages_by_closeness():
     assert vote(stored, labels, near_crisis, 1)[0] == 1 - CLIP
 
 
+def test_stored_vectors_keep_their_cosines_at_half_the_size_of_float16():
+    rows = np.random.default_rng(0).normal(size=(200, 384)).astype(np.float32)
+    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    stored = pack(rows)  # any length in: stored unit length
+    assert stored["codes"].dtype == np.int8 and stored["codes"].nbytes == unit.size
+    assert np.abs(stored["codes"]).max(axis=1).tolist() == [127] * 200
+    back = unpack(stored)
+    assert np.allclose(np.linalg.norm(back, axis=1), 1.0, atol=1e-6)
+    assert np.abs(back @ unit[0] - unit @ unit[0]).max() < 0.01
+
+
 def test_the_shipped_crisis_detector_blends_three_heads(knowledge: KnowledgeBase, responder):
     spec = knowledge.detectors["crisis"]
     assert spec.neighbours is not None and spec.neighbours.k == 10
@@ -42,7 +53,7 @@ def test_the_shipped_crisis_detector_blends_three_heads(knowledge: KnowledgeBase
     texts = ["is it ok to drive home after an infusion", "i dont want to be here anymore"]
     vectors = responder.encoder.encode(texts)
     with np.load(models / spec.neighbours.file) as stored:
-        votes = vote(stored["vectors"].astype(np.float32), stored["labels"], vectors, 10)
+        votes = vote(unpack(stored), stored["labels"], vectors, 10)
     # the two heads' blend is the mean of their log-odds; the vote joins it as a third
     logit = np.log(votes / (1 - votes))
     two = two_heads.probabilities(texts, vectors)

@@ -59,7 +59,7 @@ class PastQuestions:
     def __init__(
         self, vectors: np.ndarray, owners: np.ndarray, k: int, folds: np.ndarray | None = None
     ) -> None:
-        self.vectors = vectors.astype(np.float32, copy=False)  # loaded as float32 already
+        self.vectors = vectors.astype(np.float32, copy=False)  # unpacked as float32 already
         self.owners = owners
         self.k = k
         self._folds = folds

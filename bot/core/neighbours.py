@@ -10,6 +10,9 @@ flagged 1.76% of ordinary messages at 98.5% crisis recall, against 2.13% for the
 
 Training (out of fold) and the bot call the same ``vote``. Its cost is memory traffic:
 each message's product reads all the vectors (27 MB), 1.4-2.3 ms on the 2-core machine.
+
+The vectors are stored as int8 codes with one scale per row (``pack``), half the size of
+float16: both vote files grow with every labelled message, and the install has a budget.
 """
 
 from __future__ import annotations
@@ -23,6 +26,23 @@ from bot.knowledge.models import file_sha256
 from bot.knowledge.schema import NeighbourRef
 
 CLIP = 0.02  # a unanimous vote is strong evidence, never certainty (its log-odds stay finite)
+
+
+def pack(vectors: np.ndarray) -> dict[str, np.ndarray]:
+    """Unit vectors as stored: int8 codes, each row scaled so its largest value is 127.
+
+    Training votes with ``unpack(pack(...))`` too, so it learns from what the bot reads.
+    """
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    scales = np.maximum(np.abs(unit).max(axis=1), 1e-12) / 127
+    codes = np.round(unit / scales[:, None]).astype(np.int8)
+    return {"codes": codes, "scales": scales.astype(np.float32)}
+
+
+def unpack(stored: dict[str, np.ndarray]) -> np.ndarray:
+    """The unit float32 vectors ``pack`` stored (renormalised after rounding)."""
+    vectors = stored["codes"].astype(np.float32) * stored["scales"][:, None]
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def nearest(
@@ -69,7 +89,7 @@ def load_pinned(models: Path, file: str, sha256: str) -> dict[str, np.ndarray]:
         if sha256 not in _loaded:
             with np.load(path) as stored:
                 arrays = {name: stored[name] for name in stored.files}
-            arrays["vectors"] = arrays["vectors"].astype(np.float32)  # stored as float16
+            arrays["vectors"] = unpack(arrays)
             _loaded[sha256] = arrays
         return _loaded[sha256]
 

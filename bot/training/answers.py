@@ -28,6 +28,7 @@ import numpy as np
 from bot.core.answer_check import FEATURES, PastQuestions, candidate_features
 from bot.core.answer_check import UNANSWERED as PAST_UNANSWERED
 from bot.core.matcher import Matcher
+from bot.core.neighbours import pack, unpack
 from bot.core.normalize import normalize
 from bot.core.ranking import banded_answer, rank, settled_before_check
 from bot.core.responder import Responder
@@ -144,16 +145,15 @@ def labelled_questions(repository: Path) -> list[Case]:
 
 
 def past_questions(vectors: np.ndarray, cases: Sequence[Case], folds: int) -> PastQuestions:
-    """The labelled questions as the vote stores them: unit float16 vectors and owners.
+    """The labelled questions as the vote reads them once stored (``pack``), and owners.
 
     ``vectors`` holds each question's first vector (``Responder.first_vector``), in order.
     """
-    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     owners = np.array(
         [PAST_UNANSWERED if case.expect in UNANSWERED else case.expect for case in cases]
     )
     fold_of = np.array([_fold(case.text, folds) for case in cases])
-    return PastQuestions(unit.astype(np.float16), owners, PAST_K, fold_of)
+    return PastQuestions(unpack(pack(vectors)), owners, PAST_K, fold_of)
 
 
 def question_items(
@@ -182,7 +182,7 @@ def question_items(
 def _write_past(past: PastQuestions, models: Path) -> dict[str, object]:
     """Store the past questions beside the check; the reference to them."""
     path = models / PAST_FILE
-    np.savez_compressed(path, vectors=past.vectors.astype(np.float16), owners=past.owners)
+    np.savez_compressed(path, **pack(past.vectors), owners=past.owners)
     return {"file": path.name, "sha256": file_sha256(path), "k": past.k}
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from bot.core.detector import BLEND, blend
 from bot.core.encoder import SentenceEncoder, encoder_for
-from bot.core.neighbours import vote
+from bot.core.neighbours import pack, unpack, vote
 from bot.core.semantic import VectorCache, cache_dir
 from bot.knowledge.models import file_sha256
 from bot.knowledge.schema import DetectorFile
@@ -66,8 +66,7 @@ def _fit(vectors: np.ndarray, texts: Sequence[str], labels: np.ndarray, k: int |
     head.fit(vectors, labels)
     ngrams = _ngram_pipeline()
     ngrams.fit(list(texts), labels)  # type: ignore[attr-defined]
-    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    stored = unit.astype(np.float16) if k else None
+    stored = unpack(pack(vectors)) if k else None
     return _Fitted(head, ngrams, stored, labels.astype(np.int8), k or 0)
 
 
@@ -77,8 +76,7 @@ def _blend(fitted: _Fitted, vectors: np.ndarray, texts: Sequence[str]) -> np.nda
     ngrams = fitted.ngrams.predict_proba(list(texts))[:, 1]  # type: ignore[attr-defined]
     neighbours = None
     if fitted.vectors is not None:
-        stored = fitted.vectors.astype(np.float32)
-        neighbours = vote(stored, fitted.labels.astype(np.float32), vectors, fitted.k)
+        neighbours = vote(fitted.vectors, fitted.labels.astype(np.float32), vectors, fitted.k)
     return blend(encoder, ngrams, BLEND, neighbours)
 
 
@@ -87,7 +85,7 @@ def _write_neighbours(fitted: _Fitted, models: Path, name: str) -> dict[str, obj
     if fitted.vectors is None:
         return None
     path = models / f"{name}-neighbours.npz"
-    np.savez_compressed(path, vectors=fitted.vectors, labels=fitted.labels)
+    np.savez_compressed(path, **pack(fitted.vectors), labels=fitted.labels)
     return {"file": path.name, "sha256": file_sha256(path), "k": fitted.k}
 
 
