@@ -41,8 +41,11 @@ def pack(vectors: np.ndarray) -> dict[str, np.ndarray]:
 
 def unpack(stored: dict[str, np.ndarray]) -> np.ndarray:
     """The unit float32 vectors ``pack`` stored (renormalised after rounding)."""
-    vectors = stored["codes"].astype(np.float32) * stored["scales"][:, None]
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    # In place, and the norms without a squared copy: the crisis vote's vectors are 40 MB.
+    vectors = stored["codes"].astype(np.float32)
+    vectors *= stored["scales"][:, None]
+    vectors /= np.maximum(np.sqrt(np.einsum("ij,ij->i", vectors, vectors)), 1e-12)[:, None]
+    return vectors
 
 
 def nearest(
@@ -90,6 +93,7 @@ def load_pinned(models: Path, file: str, sha256: str) -> dict[str, np.ndarray]:
             with np.load(path) as stored:
                 arrays = {name: stored[name] for name in stored.files}
             arrays["vectors"] = unpack(arrays)
+            del arrays["codes"]  # the float32 vectors are what the vote reads
             _loaded[sha256] = arrays
         return _loaded[sha256]
 
