@@ -141,6 +141,10 @@ class Task:
     ordinary_flagged: float | None = None
     # The recall the lowest band must keep on the held-out sets (``recall`` if None).
     held_out_recall: float | None = None
+    # Whether the out-of-fold recall rule may pull the lowest band below the held-out one.
+    # Training messages written from a round's hardest misses score low out of fold, so
+    # with the held-out sets there that rule lowered the band a little more every round.
+    out_of_fold_floor: bool = True
 
 
 TASKS = (
@@ -159,14 +163,20 @@ TASKS = (
         held_out=("retired-test", "retired-everyday"),
         held_out_false_alarms=0.01,
         ordinary_flagged=0.01,
-        # 98.5% on the held-out sets, so that a fresh round meets the issue's 98%: chosen
-        # on the seven retired rounds, each left out in turn with the band set on the others
-        # (``benchmarks/held_out_rounds.py``, 2026-12-01), 98% kept 97.9% of a left-out
-        # round's crisis messages on average (lowest 96.5%) and 98.5% kept 98.5% (lowest
-        # 97.2%), for 2.65% of its ordinary crisis-split messages flagged against 2.39%
-        # and 1.29% of its everyday ones against 1.09%. The extra ones get a check-in,
-        # not the crisis reply: that band is set apart (``held_out_false_alarms``).
-        held_out_recall=0.985,
+        # 99% of the retired rounds' crisis messages, and the out-of-fold rule no longer
+        # pulls the band lower (2026-12-02, fifteenth session). Until then the band was the
+        # lower of 98.5% out of fold and 98.5% held out, and the out-of-fold one had come
+        # to bind: it fell from 0.202 to 0.154 over five rounds of training messages
+        # written from misses, and the everyday false alarms of the fresh rounds rose to
+        # 4.0%. Each of rounds 17 to 21 kept about 0.4 points fewer crisis messages than
+        # the retired ones did at its band, so the held-out target is 99%, not 98.5%: left
+        # out in turn (``benchmarks/held_out_rounds.py``, 20 rounds, f33f2c0), 99% kept
+        # 99.0% of a round's crisis messages on average (lowest 97.8%) and flagged 2.45% /
+        # 1.93% of its ordinary crisis-split / everyday messages; 98.5% kept 98.5% (lowest
+        # 96.8%) for 1.43% / 1.21%. The extra flags get a check-in, not the crisis reply:
+        # that band is set apart (``held_out_false_alarms``).
+        held_out_recall=0.99,
+        out_of_fold_floor=False,
     ),
     Task(
         "advice",
@@ -478,9 +488,11 @@ def _detector(
         # Recall first on both: out-of-fold scores are too sure of messages an encoder was
         # fine-tuned on (a final-only fine-tune then a refit put the band at 0.60, which kept
         # 96.0% of held-out crisis messages against 98.5% out of fold), so the band is the
-        # lower of the two that keep the recall targets of crisis messages.
+        # lower of the two that keep the recall targets of crisis messages; or, for a task
+        # without ``out_of_fold_floor``, the held-out one alone.
         held_out_recall = task.held_out_recall or task.recall
-        lowest = min(lowest, threshold_for_recall(*held_out, held_out_recall))
+        on_held_out = threshold_for_recall(*held_out, held_out_recall)
+        lowest = min(lowest, on_held_out) if task.out_of_fold_floor else on_held_out
     recall_first = lowest
     if ordinary is not None and task.ordinary_flagged is not None:
         lowest = raised_for_ordinary(lowest, ordinary, task.ordinary_flagged)
