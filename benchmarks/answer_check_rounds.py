@@ -62,6 +62,15 @@ def without(items: list[answers.Item], dropped: tuple[str, ...]) -> list[answers
     ]
 
 
+def row(
+    label: str, items: list[answers.Item], picks: list[tuple[str | None, float]], threshold: float
+) -> str:
+    """One line of the table: the round's rates at ``threshold``."""
+    right, unanswered = answers.rates(items, picks, threshold)
+    wrong = answers.wrong_answers(items, picks, threshold)
+    return f"{label}  {threshold:9.2f}  {right:6.1%}  {unanswered:10.1%}  {wrong:5.1%}"
+
+
 def fitted_threshold(items: list[answers.Item], folds: int = 5) -> tuple[object, float]:
     """The check and its threshold, fitted exactly as ``refit`` fits them."""
     picks: list[tuple[str | None, float]] = [(None, 0.0)] * len(items)
@@ -105,21 +114,9 @@ def main() -> None:
             model, threshold = fitted_threshold(without(training, dropped))
             items = without(tested, dropped)
             picks = [answers._best(model, item) for item in items]
-            right, unanswered = answers.rates(items, picks, threshold)
-            wrong = answers.wrong_answers(items, picks, threshold)
-            print(
-                f"{commit:8} {name:18} {len(items):9}  {threshold:9.2f}  {right:6.1%}"
-                f"  {unanswered:10.1%}  {wrong:5.1%}",
-                flush=True,
-            )
+            print(row(f"{commit:8} {name:18} {len(items):9}", items, picks, threshold))
             for fixed in extra:
-                right, unanswered = answers.rates(items, picks, fixed)
-                wrong = answers.wrong_answers(items, picks, fixed)
-                print(
-                    f"{'':8} {'':18} {'':9}  {fixed:9.2f}  {right:6.1%}  {unanswered:10.1%}"
-                    f"  {wrong:5.1%}",
-                    flush=True,
-                )
+                print(row(" " * 37, items, picks, fixed))
 
 
 if __name__ == "__main__":
