@@ -73,12 +73,7 @@ def row(
 
 def fitted_threshold(items: list[answers.Item], folds: int = 5) -> tuple[object, float]:
     """The check and its threshold, fitted exactly as ``refit`` fits them."""
-    picks: list[tuple[str | None, float]] = [(None, 0.0)] * len(items)
-    for fold in range(folds):
-        model = answers._fit([item for item in items if item.fold != fold])
-        for position, item in enumerate(items):
-            if item.fold == fold:
-                picks[position] = answers._best(model, item)
+    picks = answers.out_of_fold_picks(items, folds)
     return answers._fit(items), answers.choose_threshold(items, picks)
 
 

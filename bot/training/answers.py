@@ -220,6 +220,17 @@ def _best(model: object, item: Item) -> tuple[str | None, float]:
     return item.entries[index], float(probabilities[index])
 
 
+def out_of_fold_picks(items: Sequence[Item], folds: int) -> list[tuple[str | None, float]]:
+    """Each item's pick by a check fitted without its fold: what the threshold is chosen on."""
+    picks: list[tuple[str | None, float]] = [(None, 0.0)] * len(items)
+    for fold in range(folds):
+        model = _fit([item for item in items if item.fold != fold])
+        for position, item in enumerate(items):
+            if item.fold == fold:
+                picks[position] = _best(model, item)
+    return picks
+
+
 def rates(
     items: Sequence[Item], picks: Sequence[tuple[str | None, float]], threshold: float
 ) -> tuple[float, float]:
@@ -277,12 +288,7 @@ def fit_answer_check(
     items = held_out_items(knowledge, responder, folds, past) + question_items(
         responder, cases, vectors, folds, past
     )
-    picks: list[tuple[str | None, float]] = [(None, 0.0)] * len(items)
-    for fold in range(folds):
-        model = _fit([item for item in items if item.fold != fold])
-        for position, item in enumerate(items):
-            if item.fold == fold:
-                picks[position] = _best(model, item)
+    picks = out_of_fold_picks(items, folds)
     threshold = choose_threshold(items, picks)
     development: dict[str, float] = {}
     for name, held_out in (("held_out_wordings", True), ("questions", False)):
